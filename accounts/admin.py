@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from groups.models import Group
+
+
+class AssignedGroupInline(admin.TabularInline):
+    model = Group.cadres.through
+    extra = 0
+    raw_id_fields = ["group"]
+    verbose_name = _("assigned group")
+    verbose_name_plural = _("assigned groups (cadres)")
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "first_name", "last_name", "role", "opd", "is_active", "is_staff"]
+    list_filter = ["role", "opd", "is_active", "is_staff"]
+    list_select_related = ["opd"]
+    fieldsets = BaseUserAdmin.fieldsets + ((_("Role"), {"fields": ["role", "opd"]}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Role"), {"fields": ["role", "opd"]}),)
+    inlines = [AssignedGroupInline]

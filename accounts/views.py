@@ -1,0 +1,17 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+
+@login_required
+def home(request):
+    """Send each role to its own landing page."""
+    user = request.user
+    if user.is_kader:
+        return redirect("households:cadre_home")
+    if user.is_opd:
+        return redirect("reports:opd_home")
+    if user.is_dppkb:
+        return redirect("reports:dashboard")
+    if user.is_staff:
+        return redirect("admin:index")
+    return render(request, "accounts/no_role.html", status=403)

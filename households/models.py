@@ -1,0 +1,212 @@
+"""Households, their group memberships and their monthly income readings."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from groups.models import Group, Kelurahan
+from households.identity import mask_nik, validate_kk, validate_nik
+
+MAX_AMOUNT = 1_000_000_000
+
+
+class KbMethod(models.TextChoices):
+    IUD = "IUD", "IUD"
+    MOW = "MOW", "MOW"
+    MOP = "MOP", "MOP"
+    IMPLAN = "IMPLAN", _("Implant")
+    SUNTIK = "SUNTIK", _("Injection")
+    PIL = "PIL", _("Pill")
+    KONDOM = "KONDOM", _("Condom")
+    MAL = "MAL", _("Lactational amenorrhoea (MAL)")
+    TRADISIONAL = "TRADISIONAL", _("Traditional")
+    TIDAK = "TIDAK", _("None (not an acceptor)")
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def acceptors(self):
+        return self.exclude(kb_method=KbMethod.TIDAK)
+
+    def visible_to(self, user):
+        """Households with a membership in a group the user may see; DPPKB sees all."""
+        if user.is_authenticated and (user.is_superuser or user.is_dppkb):
+            return self.all()
+        groups = Group.objects.visible_to(user)
+        return self.filter(
+            Exists(Membership.objects.filter(household=OuterRef("pk"), group__in=groups))
+        )
+
+    def editable_by(self, user):
+        if user.is_authenticated and (user.is_superuser or user.is_dppkb):
+            return self.all()
+        groups = Group.objects.editable_by(user)
+        return self.filter(
+            Exists(Membership.objects.filter(household=OuterRef("pk"), group__in=groups))
+        )
+
+
+class Household(models.Model):
+    """A family (keluarga), identified by its family card (KK) number."""
+
+    kk_number = models.CharField(_("KK number"), max_length=16, unique=True, validators=[validate_kk])
+    head_nik = models.CharField(_("head's NIK"), max_length=16, validators=[validate_nik])
+    head_name = models.CharField(_("head's name"), max_length=200)
+    kelurahan = models.ForeignKey(
+        Kelurahan, verbose_name=_("kelurahan"), on_delete=models.PROTECT, related_name="households"
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    family_size = models.PositiveSmallIntegerField(
+        _("family size"), validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    kb_method = models.CharField(_("family-planning method"), max_length=12, choices=KbMethod.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = HouseholdQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["head_name", "kk_number"]
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.CheckConstraint(condition=Q(kk_number__regex=r"^[0-9]{16}$"), name="household_kk_16_digits"),
+            models.CheckConstraint(condition=Q(head_nik__regex=r"^[0-9]{16}$"), name="household_nik_16_digits"),
+            models.CheckConstraint(condition=Q(family_size__gte=1), name="household_family_size_positive"),
+            models.CheckConstraint(
+                condition=Q(kb_method__in=KbMethod.values), name="household_kb_method_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.head_name} ({self.kk_number})"
+
+    @property
+    def is_acceptor(self) -> bool:
+        return self.kb_method != KbMethod.TIDAK
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.head_nik)
+
+    def nik_for(self, user) -> str:
+        """The NIK as this user may see it: whole for DPPKB, the last four digits otherwise."""
+        if user.is_superuser or getattr(user, "is_dppkb", False):
+            return self.head_nik
+        return self.masked_nik
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active_on(self, day):
+        """Memberships that had begun on ``day`` and not ended on or before it."""
+        return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
+
+    def visible_to(self, user):
+        return self.filter(group__in=Group.objects.visible_to(user))
+
+
+class Membership(models.Model):
+    """A household in a group from ``joined_on`` until ``left_on`` (if it left).
+
+    One row per household and group: importing keys memberships by (KK, group code), and a
+    family that rejoins has its ``left_on`` cleared, with the change kept in the history.
+    """
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="memberships")
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["group__code", "household__head_name"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "group"],
+                name="membership_once_per_group",
+                violation_error_message=_("This household is already a member of this group."),
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
+                name="membership_leaves_after_joining",
+                violation_error_message=_("A household cannot leave before it joined."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.household} @ {self.group.code}"
+
+
+class IncomeReadingQuerySet(models.QuerySet):
+    def between(self, first, last):
+        """Readings whose period lies in [first, last]."""
+        return self.filter(period__gte=first, period__lte=last)
+
+    def visible_to(self, user):
+        return self.filter(household__in=Household.objects.visible_to(user))
+
+
+class IncomeReading(models.Model):
+    """A household's income for one calendar month, in whole Rupiah.
+
+    ``period`` is the first day of the month. Corrections update the row; the history keeps
+    every earlier value with who changed it and when.
+    """
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="readings"
+    )
+    period = models.DateField(_("month"))
+    amount = models.BigIntegerField(
+        _("income (Rp)"), validators=[MinValueValidator(0), MaxValueValidator(MAX_AMOUNT)]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
+
+    objects = IncomeReadingQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["household", "-period"]
+        verbose_name = _("income reading")
+        verbose_name_plural = _("income readings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "period"],
+                name="one_reading_per_household_month",
+                violation_error_message=_("This household already has an income for this month."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(amount__lte=MAX_AMOUNT),
+                name="reading_amount_in_range",
+                violation_error_message=_("Income must be between Rp 0 and Rp 1.000.000.000."),
+            ),
+            models.CheckConstraint(
+                condition=Q(period__day=1),
+                name="reading_period_first_of_month",
+                violation_error_message=_("The month must be stored as its first day."),
+            ),
+        ]
+        indexes = [models.Index(fields=["period"], name="reading_period_idx")]
+
+    def __str__(self):
+        return f"{self.household_id} {self.period:%Y-%m}: {self.amount}"
