@@ -210,3 +210,34 @@ class IncomeReading(models.Model):
 
     def __str__(self):
         return f"{self.household_id} {self.period:%Y-%m}: {self.amount}"
+
+
+class ClosedMonthQuerySet(models.QuerySet):
+    def is_closed(self, period) -> bool:
+        return self.filter(period=period).exists()
+
+
+class ClosedMonth(models.Model):
+    """A month DPPKB has closed: BKKBN's monthly register is due by the 3rd of the next
+    month. Cadres cannot change a closed month; reopening deletes the row, and the history
+    keeps who closed and reopened it, and when."""
+
+    period = models.DateField(_("month"), unique=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed at"), auto_now_add=True)
+
+    objects = ClosedMonthQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period"]
+        verbose_name = _("closed month")
+        verbose_name_plural = _("closed months")
+        constraints = [
+            models.CheckConstraint(condition=Q(period__day=1), name="closed_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m}"

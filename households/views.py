@@ -1,28 +1,268 @@
+"""Cadre pages: their groups, the monthly entry sheet, registering and following households."""
+
+import datetime as dt
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from groups.models import Group
+from households import services
+from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm
+from households.history import change_history
+from households.models import ClosedMonth, Household, IncomeReading, Membership
+from households.parsing import month_before, parse_period
+from households.sheet import active_members, sheet_rows
+
+
+def _get_group_for(user, code, *, edit=False) -> Group:
+    groups = Group.objects.editable_by(user) if edit else Group.objects.visible_to(user)
+    return get_object_or_404(groups.select_related("group_type", "team__opd", "kelurahan"), code=code)
+
+
+def _get_household_for(user, pk, *, edit=False) -> Household:
+    households = Household.objects.editable_by(user) if edit else Household.objects.visible_to(user)
+    return get_object_or_404(households.select_related("kelurahan__kecamatan"), pk=pk)
+
+
+def _reporting_month() -> dt.date:
+    """Last month: BKKBN's monthly register is due by the 3rd of the next month."""
+    return month_before(timezone.localdate().replace(day=1))
+
+
+def _period_or_404(text: str) -> dt.date:
+    try:
+        return parse_period(text)
+    except ValidationError as e:
+        raise Http404(e.messages[0]) from e
 
 
 @login_required
 def cadre_home(request):
-    """A cadre's groups with their number of active members today."""
+    """A cadre's groups, each with last month's completeness and who has not reported."""
     if not request.user.is_kader:
         raise PermissionDenied
-    today = timezone.localdate()
-    groups = (
-        Group.objects.visible_to(request.user)
-        .active()
-        .select_related("group_type", "kelurahan")
-        .annotate(
-            active_members=Count(
-                "memberships",
-                filter=Q(memberships__joined_on__lte=today)
-                & (Q(memberships__left_on__isnull=True) | Q(memberships__left_on__gt=today)),
-            )
-        )
+    period = _reporting_month()
+    groups = list(
+        Group.objects.visible_to(request.user).active().select_related("group_type", "kelurahan").order_by("code")
     )
-    return render(request, "households/cadre_home.html", {"groups": groups})
+    reported = set(
+        IncomeReading.objects.filter(
+            period=period, household__memberships__group__in=groups
+        ).values_list("household_id", flat=True)
+    )
+    members = {g.id: [] for g in groups}
+    for m in active_members([g.id for g in groups], period).order_by("household__head_name"):
+        members[m.group_id].append(m)
+    for group in groups:
+        group.active_count = len(members[group.id])
+        group.missing = [m.household for m in members[group.id] if m.household_id not in reported]
+        group.reported_count = group.active_count - len(group.missing)
+        group.percent = group.reported_count * 100 / group.active_count if group.active_count else None
+    return render(request, "households/cadre_home.html", {"groups": groups, "period": period})
+
+
+@login_required
+def group_members(request, code):
+    group = _get_group_for(request.user, code)
+    today = timezone.localdate()
+    memberships = (
+        Membership.objects.filter(group=group).select_related("household").order_by("household__head_name")
+    )
+    context = {
+        "group": group,
+        "memberships": memberships,
+        "today": today,
+        "can_edit": Group.objects.editable_by(request.user).filter(pk=group.pk).exists(),
+        "period": _reporting_month(),
+    }
+    return render(request, "households/group_members.html", context)
+
+
+@login_required
+def entry_sheet_default(request, code):
+    group = _get_group_for(request.user, code)
+    return redirect("households:entry_sheet", code=group.code, month=f"{_reporting_month():%Y-%m}")
+
+
+@login_required
+def entry_sheet(request, code, month):
+    """Every active member of a group with an amount for the month, saved in one go."""
+    group = _get_group_for(request.user, code)
+    period = _period_or_404(month)
+    this_month = timezone.localdate().replace(day=1)
+    if period > this_month:
+        messages.error(request, _("That month has not happened yet."))
+        return redirect("households:entry_sheet", code=group.code, month=f"{this_month:%Y-%m}")
+    can_edit = Group.objects.editable_by(request.user).filter(pk=group.pk).exists()
+    closed = ClosedMonth.objects.is_closed(period)
+    writable = can_edit and services.can_change_month(request.user, period)
+    rows = sheet_rows(group, period)
+    form = EntrySheetForm(request.POST or None, rows=rows)
+    if request.method == "POST":
+        if not writable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                result = services.record_incomes(
+                    period=period, amounts=form.amounts, expected=form.expected, by=request.user
+                )
+            except services.ConflictError as e:
+                names = ", ".join(r.household.head_name for r in rows if r.household.id in e.household_ids)
+                form.add_error(
+                    None,
+                    _("Someone else saved this month for %(names)s after you opened the page. "
+                      "Nothing was saved; the page now shows the stored amounts.") % {"names": names},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Saved: %(created)s new, %(updated)s corrected.")
+                    % {"created": result.created, "updated": result.updated},
+                )
+                return redirect("households:entry_sheet", code=group.code, month=month)
+    context = {
+        "group": group, "period": period, "form": form, "writable": writable, "closed": closed,
+        "can_edit": can_edit, "previous": month_before(period),
+        "next": None if period >= this_month else (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1),
+    }
+    return render(request, "households/entry_sheet.html", context)
+
+
+@login_required
+def register(request, code):
+    """Register a family into a group: search by KK first so nobody is registered twice."""
+    group = _get_group_for(request.user, code, edit=True)
+    search = KkSearchForm(request.GET or None)
+    if not search.is_bound or not search.is_valid():
+        return render(request, "households/register_search.html", {"group": group, "search": search})
+    kk = search.cleaned_data["kk_number"]
+    existing = Household.objects.filter(kk_number=kk).first()
+    if existing and existing.memberships.filter(group=group).exists():
+        messages.error(request, _("This family is already a member of this group."))
+        return render(request, "households/register_search.html", {"group": group, "search": search})
+    household_form = None if existing else HouseholdForm(
+        request.POST or None, initial={"kk_number": kk, "kelurahan": group.kelurahan_id, "family_size": 4}
+    )
+    join = JoinForm(request.POST or None, baseline_required=True)
+    if request.method == "POST" and join.is_valid() and (existing or household_form.is_valid()):
+        try:
+            with transaction.atomic():
+                registration = services.register_household(
+                    group=group,
+                    joined_on=join.cleaned_data["joined_on"],
+                    baseline_amount=join.cleaned_data["baseline_amount"],
+                    by=request.user,
+                    household=existing,
+                    details=None if existing else {
+                        **household_form.cleaned_data, "kk_number": kk,
+                    },
+                )
+        except ValidationError as e:
+            (household_form or join).add_error(None, e.messages)
+        else:
+            for warning in household_form.warnings if household_form else []:
+                messages.warning(request, _("Warning: %(text)s") % {"text": warning})
+            messages.success(
+                request,
+                _("%(name)s joined %(group)s.") % {"name": registration.household.head_name, "group": group.name},
+            )
+            return redirect("households:detail", pk=registration.household.pk)
+    context = {"group": group, "kk": kk, "existing": existing, "household_form": household_form, "join": join}
+    if existing:
+        context["existing_nik"] = existing.nik_for(request.user)
+    return render(request, "households/register.html", context)
+
+
+@login_required
+def detail(request, pk):
+    """A household: details, memberships, income history with a chart, and its changes."""
+    household = _get_household_for(request.user, pk)
+    groups = Group.objects.visible_to(request.user)
+    editable_groups = set(Group.objects.editable_by(request.user).values_list("pk", flat=True))
+    memberships = list(household.memberships.filter(group__in=groups).select_related("group").order_by("joined_on"))
+    for m in memberships:
+        m.can_edit = m.group_id in editable_groups
+        m.leave_form = LeaveForm(prefix=f"m{m.pk}") if m.can_edit and not m.left_on else None
+    readings = list(household.readings.select_related("recorded_by").order_by("period"))
+    chart = {
+        "labels": [f"{r.period:%Y-%m}" for r in readings],
+        "amounts": [r.amount for r in readings],
+        "joins": [{"month": f"{m.joined_on:%Y-%m}", "label": m.group.code} for m in memberships],
+    }
+    context = {
+        "household": household,
+        "nik": household.nik_for(request.user),
+        "memberships": memberships,
+        "readings": list(reversed(readings)),
+        "chart": chart,
+        "history": change_history(household, user=request.user),
+        "can_edit": any(m.can_edit for m in memberships) or request.user.is_dppkb or request.user.is_superuser,
+    }
+    return render(request, "households/detail.html", context)
+
+
+@login_required
+@require_POST
+def leave(request, pk, membership_pk):
+    household = _get_household_for(request.user, pk, edit=True)
+    membership = get_object_or_404(
+        Membership.objects.filter(group__in=Group.objects.editable_by(request.user)),
+        pk=membership_pk,
+        household=household,
+    )
+    form = LeaveForm(request.POST, prefix=f"m{membership.pk}")
+    if form.is_valid():
+        try:
+            services.record_leaving(membership=membership, left_on=form.cleaned_data["left_on"])
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, _("Recorded: left %(group)s.") % {"group": membership.group.name})
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("households:detail", pk=household.pk)
+
+
+@login_required
+@require_POST
+def set_active(request, pk):
+    household = _get_household_for(request.user, pk, edit=True)
+    active = request.POST.get("active") == "1"
+    services.set_household_active(household=household, active=active)
+    messages.success(request, _("The household is active again.") if active else _("The household was deactivated."))
+    return redirect("households:detail", pk=household.pk)
+
+
+@login_required
+def months(request):
+    """DPPKB closes a month once its register is in, and can reopen it."""
+    if not (request.user.is_dppkb or request.user.is_superuser):
+        raise PermissionDenied
+    if request.method == "POST":
+        period = _period_or_404(request.POST.get("month", ""))
+        try:
+            if request.POST.get("action") == "close":
+                services.close_month(period=period, by=request.user)
+                messages.success(request, _("%(month)s is closed.") % {"month": f"{period:%Y-%m}"})
+            else:
+                services.reopen_month(period=period, by=request.user)
+                messages.success(request, _("%(month)s is open again.") % {"month": f"{period:%Y-%m}"})
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        return redirect("households:months")
+    this_month = timezone.localdate().replace(day=1)
+    closed = {c.period: c for c in ClosedMonth.objects.select_related("closed_by")}
+    recent = []
+    period = month_before(this_month)
+    for _i in range(12):
+        recent.append((period, closed.get(period)))
+        period = month_before(period)
+    log = ClosedMonth.history.select_related("history_user").order_by("-history_date")[:30]
+    return render(request, "households/months.html", {"months": recent, "log": log})

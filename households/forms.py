@@ -1,0 +1,170 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from groups.templatetags.uppka import format_rupiah
+from households.identity import nik_warnings, normalize_number, validate_kk
+from households.models import Household
+from households.parsing import parse_amount
+
+ROW_FIELD = re.compile(r"^(amount|was|confirm)_(\d+)$")
+
+
+class EntrySheetForm(forms.Form):
+    """One amount field per active member. Only rows of this sheet are accepted: any other
+    household id, or a missing row, means the form was tampered with or is stale."""
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = {row.household.id: row for row in rows}
+        for hid, row in self.rows.items():
+            shown = "" if row.amount is None else str(row.amount)
+            self.fields[f"amount_{hid}"] = forms.CharField(
+                required=False,
+                initial=shown and format_rupiah(row.amount).removeprefix("Rp "),
+                label=row.household.head_name,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+            self.fields[f"was_{hid}"] = forms.CharField(required=False, initial=shown, widget=forms.HiddenInput)
+            self.fields[f"confirm_{hid}"] = forms.BooleanField(
+                required=False, label=gettext_lazy("Yes, this amount is right")
+            )
+
+    def clean(self):
+        data = self.data
+        foreign = {int(m[2]) for key in data if (m := ROW_FIELD.match(key))} - self.rows.keys()
+        missing = [hid for hid in self.rows if f"amount_{hid}" not in data or f"was_{hid}" not in data]
+        if foreign:
+            raise ValidationError(_("The form contains households that are not on this sheet. Nothing was saved."))
+        if missing:
+            raise ValidationError(_("The form is incomplete; reload the page and try again. Nothing was saved."))
+        self.amounts, self.expected = {}, {}
+        for hid, row in self.rows.items():
+            field = f"amount_{hid}"
+            text = (self.cleaned_data.get(field) or "").strip()
+            was = self.cleaned_data.get(f"was_{hid}") or ""
+            if not text:
+                if row.amount is not None:
+                    self.add_error(field, _("A recorded income cannot be emptied; enter the right amount."))
+                continue
+            try:
+                amount = parse_amount(text)
+            except ValidationError as e:
+                self.add_error(field, e)
+                continue
+            if row.is_outlier(amount) and not self.cleaned_data.get(f"confirm_{hid}"):
+                self.add_error(
+                    field,
+                    _("This is far from the household's usual income (%(usual)s). Check it, then tick the box to save.")
+                    % {"usual": format_rupiah(row.usual)},
+                )
+                self.needs_confirmation = getattr(self, "needs_confirmation", set()) | {hid}
+                continue
+            self.amounts[hid] = amount
+            self.expected[hid] = int(was) if was.isdigit() else None
+        return self.cleaned_data
+
+    def row_fields(self):
+        """(row, amount field, confirm field or None) for the template, in sheet order."""
+        flagged = getattr(self, "needs_confirmation", set())
+        for hid, row in self.rows.items():
+            confirm = self[f"confirm_{hid}"] if hid in flagged or self.data.get(f"confirm_{hid}") else None
+            yield row, self[f"amount_{hid}"], self[f"was_{hid}"], confirm
+
+
+class AmountField(forms.CharField):
+    """A Rupiah amount as people type it (``1.250.000``, ``Rp 1.250.000``, ``1,25 jt``)."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return None if value in self.empty_values else parse_amount(value)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _not_in_future(day):
+    if day and day > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."))
+    return day
+
+
+class KkSearchForm(forms.Form):
+    kk_number = forms.CharField(label=gettext_lazy("KK number"), max_length=40)
+
+    def clean_kk_number(self):
+        kk = normalize_number(self.cleaned_data["kk_number"])
+        validate_kk(kk)
+        return kk
+
+
+class JoinForm(forms.Form):
+    """Joining a group: the date and the income in the month before (the baseline)."""
+
+    joined_on = forms.DateField(label=gettext_lazy("Date joined"), widget=DateInput())
+    baseline_amount = AmountField(
+        label=gettext_lazy("Income in the month before joining (Rp)"),
+        required=False,
+        help_text=gettext_lazy("For example 1.250.000 or 1,25 jt."),
+    )
+
+    def __init__(self, *args, baseline_required=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.baseline_required = baseline_required
+        self.fields["baseline_amount"].required = baseline_required
+        if not self.is_bound:
+            self.initial.setdefault("joined_on", timezone.localdate())
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_joined_on(self):
+        return _not_in_future(self.cleaned_data["joined_on"])
+
+
+class HouseholdForm(forms.ModelForm):
+    # Plain text fields: people type spaces or dots inside long numbers; the model's own
+    # validators check the normalised value.
+    kk_number = forms.CharField(label=gettext_lazy("KK number"), max_length=40)
+    head_nik = forms.CharField(label=gettext_lazy("Head's NIK"), max_length=40)
+
+    class Meta:
+        model = Household
+        fields = ["kk_number", "head_nik", "head_name", "kelurahan", "address", "family_size", "kb_method"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kk_number"].widget.attrs.update(inputmode="numeric")
+        self.fields["head_nik"].widget.attrs.update(inputmode="numeric")
+        self.fields["family_size"].widget.attrs.update(min=1)
+        self.fields["kelurahan"].queryset = self.fields["kelurahan"].queryset.select_related("kecamatan")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.warnings = []
+
+    def clean_kk_number(self):
+        return normalize_number(self.cleaned_data["kk_number"])
+
+    def clean_head_nik(self):
+        nik = normalize_number(self.cleaned_data["head_nik"])
+        # Structure errors come from the model's validator; regency remarks only warn.
+        if len(nik) == 16 and nik.isdigit():
+            self.warnings = nik_warnings(nik)
+        return nik
+
+
+class LeaveForm(forms.Form):
+    left_on = forms.DateField(label=gettext_lazy("Date left"), widget=DateInput())
+
+    def clean_left_on(self):
+        return _not_in_future(self.cleaned_data["left_on"])

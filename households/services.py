@@ -1,0 +1,156 @@
+"""Writes that touch several rows or must be audited (STYLE: services.py)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from groups.models import Group
+from households.models import ClosedMonth, Household, IncomeReading, Membership
+from households.parsing import month_before
+
+
+class ConflictError(Exception):
+    """Someone else saved the same readings after this user loaded them."""
+
+    def __init__(self, household_ids):
+        super().__init__(household_ids)
+        self.household_ids = set(household_ids)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def can_change_month(user, period: dt.date) -> bool:
+    """Cadres cannot change a closed month; DPPKB can."""
+    if user.is_superuser or user.is_dppkb:
+        return True
+    return not ClosedMonth.objects.is_closed(period)
+
+
+@transaction.atomic
+def record_incomes(
+    *,
+    period: dt.date,
+    amounts: dict[int, int],
+    expected: dict[int, int | None],
+    by,
+) -> SaveResult:
+    """Write one month's income for several households at once.
+
+    ``amounts`` maps household id → amount; ``expected`` maps the same ids to the amount the
+    user saw when the sheet was loaded (None: no reading). If any stored value differs from
+    what the user saw, nothing is written and ConflictError names the households: a second
+    saver never silently overwrites the first. The caller has checked scope and closure.
+    """
+    current = {
+        r.household_id: r
+        for r in IncomeReading.objects.select_for_update().filter(period=period, household_id__in=amounts)
+    }
+    conflicts = [hid for hid in amounts if (current[hid].amount if hid in current else None) != expected.get(hid)]
+    if conflicts:
+        raise ConflictError(conflicts)
+    now = timezone.now()
+    new, changed, unchanged = [], [], 0
+    for household_id, amount in amounts.items():
+        reading = current.get(household_id)
+        if reading is None:
+            new.append(IncomeReading(household_id=household_id, period=period, amount=amount, recorded_by=by))
+        elif reading.amount != amount:
+            reading.amount, reading.recorded_by, reading.recorded_at = amount, by, now
+            changed.append(reading)
+        else:
+            unchanged += 1
+    try:
+        with transaction.atomic():
+            if new:
+                bulk_create_with_history(new, IncomeReading, default_user=by, default_date=now)
+            if changed:
+                bulk_update_with_history(
+                    changed, IncomeReading, ["amount", "recorded_by", "recorded_at"], default_user=by, default_date=now
+                )
+    except IntegrityError as e:  # another saver inserted the same month in between
+        raise ConflictError([r.household_id for r in new]) from e
+    return SaveResult(created=len(new), updated=len(changed), unchanged=unchanged)
+
+
+@dataclass(frozen=True)
+class Registration:
+    household: Household
+    membership: Membership
+    created_household: bool
+    baseline: IncomeReading | None
+
+
+@transaction.atomic
+def register_household(
+    *,
+    group: Group,
+    joined_on: dt.date,
+    baseline_amount: int | None,
+    by,
+    household: Household | None = None,
+    details: dict | None = None,
+) -> Registration:
+    """Add a family to a group, creating the household when it is new, and record its
+    income in the month before joining (its baseline) unless that month already has one.
+
+    Pass an existing ``household`` (found by KK number) or the ``details`` of a new one.
+    """
+    created = household is None
+    if created:
+        household = Household(**details)
+        household.full_clean()
+        household.save()
+    if Membership.objects.filter(household=household, group=group).exists():
+        raise ValidationError(_("This household is already a member of this group."))
+    membership = Membership(household=household, group=group, joined_on=joined_on)
+    membership.full_clean()
+    membership.save()
+    baseline_period = month_before(joined_on)
+    baseline = None
+    if not IncomeReading.objects.filter(household=household, period=baseline_period).exists():
+        if baseline_amount is None:
+            raise ValidationError(_("Enter the income in the month before joining."))
+        baseline = IncomeReading(household=household, period=baseline_period, amount=baseline_amount, recorded_by=by)
+        baseline.save()
+    return Registration(household, membership, created, baseline)
+
+
+@transaction.atomic
+def record_leaving(*, membership: Membership, left_on: dt.date) -> Membership:
+    """Record that a household left a group on a date (history keeps who and when)."""
+    if left_on < membership.joined_on:
+        raise ValidationError(_("A household cannot leave before it joined."))
+    if left_on > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."))
+    membership.left_on = left_on
+    membership.save(update_fields=["left_on"])
+    return membership
+
+
+def set_household_active(*, household: Household, active: bool) -> Household:
+    household.is_active = active
+    household.save(update_fields=["is_active"])
+    return household
+
+
+def close_month(*, period: dt.date, by) -> ClosedMonth:
+    if period >= timezone.localdate().replace(day=1):
+        raise ValidationError(_("Only a month that has ended can be closed."))
+    closure, _created = ClosedMonth.objects.get_or_create(period=period, defaults={"closed_by": by})
+    return closure
+
+
+def reopen_month(*, period: dt.date, by) -> None:
+    for closure in ClosedMonth.objects.filter(period=period):
+        closure._history_user = by  # the history's deletion record names who reopened it
+        closure.delete()

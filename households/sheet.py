@@ -1,0 +1,63 @@
+"""The monthly entry sheet: one group, one month, every active member on one page."""
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+from groups.models import Group
+from households.models import Household, IncomeReading, Membership
+from households.parsing import last_day
+
+HISTORY_MONTHS = 12  # readings that define a household's "usual" income
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    household: Household
+    membership: Membership
+    amount: int | None  # stored for the sheet's month
+    previous_period: dt.date | None
+    previous_amount: int | None
+    usual: int | None  # median of earlier readings, None when too few to judge
+
+    def is_outlier(self, amount: int) -> bool:
+        """More than 3× or less than a third of the household's usual income."""
+        if not self.usual or amount == self.amount:
+            return False
+        return amount > 3 * self.usual or amount * 3 < self.usual
+
+
+def active_members(group_ids, period: dt.date):
+    """Memberships active at the end of the month, of active households (SPEC section 4)."""
+    return (
+        Membership.objects.active_on(last_day(period))
+        .filter(group_id__in=group_ids, household__is_active=True)
+        .select_related("household")
+    )
+
+
+def sheet_rows(group: Group, period: dt.date) -> list[SheetRow]:
+    """The rows of the entry sheet, in two queries whatever the size of the group."""
+    memberships = list(active_members([group.id], period).order_by("household__head_name", "household_id"))
+    ids = [m.household_id for m in memberships]
+    first = period.replace(year=period.year - HISTORY_MONTHS // 12)
+    readings: dict[int, list[IncomeReading]] = {hid: [] for hid in ids}
+    for reading in IncomeReading.objects.filter(household_id__in=ids).between(first, period).order_by("period"):
+        readings[reading.household_id].append(reading)
+    rows = []
+    for m in memberships:
+        own = readings[m.household_id]
+        current = next((r.amount for r in own if r.period == period), None)
+        earlier = [r for r in own if r.period < period]
+        usual = statistics.median(r.amount for r in earlier) if len(earlier) >= 2 else None
+        rows.append(
+            SheetRow(
+                household=m.household,
+                membership=m,
+                amount=current,
+                previous_period=earlier[-1].period if earlier else None,
+                previous_amount=earlier[-1].amount if earlier else None,
+                usual=int(usual) if usual is not None else None,
+            )
+        )
+    return rows

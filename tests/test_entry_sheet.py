@@ -1,0 +1,253 @@
+"""The monthly entry sheet: one group, one month, saved whole or not at all."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from households.models import ClosedMonth, IncomeReading
+from tests.factories import make_member, make_reading
+
+MAY = dt.date(2024, 5, 1)
+URL = "/kelompok/KWT-A/isian/2024-05/"
+
+
+@pytest.fixture
+def members(group_a):
+    """Three members who joined in January 2024 and earned about Rp 1–2 million before."""
+    result = []
+    for name, base in [("Ani", 1_000_000), ("Budi", 1_500_000), ("Citra", 2_000_000)]:
+        m = make_member(group_a, head_name=name, joined_on=dt.date(2024, 1, 10))
+        for month in (10, 11, 12):
+            make_reading(m.household, dt.date(2023, month, 1), base)
+        make_reading(m.household, dt.date(2024, 4, 1), base + 100_000)
+        result.append(m.household)
+    return result
+
+
+def sheet_data(households, values, *, was=None):
+    data = {}
+    for household, value in zip(households, values):
+        data[f"amount_{household.pk}"] = value
+        data[f"was_{household.pk}"] = "" if was is None else was.get(household.pk, "")
+    return data
+
+
+def amounts(period=MAY):
+    return dict(IncomeReading.objects.filter(period=period).values_list("household__head_name", "amount"))
+
+
+@pytest.mark.django_db
+def test_sheet_lists_every_active_member_with_the_previous_reading(client, cadre_a, members):
+    client.force_login(cadre_a)
+    response = client.get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name in ("Ani", "Budi", "Citra"):
+        assert name in html
+    assert "Rp 1.100.000" in html  # Ani's April reading, shown beside her field
+    assert "Mei 2024" in html
+
+
+@pytest.mark.django_db
+def test_default_sheet_is_last_month(client, cadre_a, members):
+    client.force_login(cadre_a)
+    response = client.get("/kelompok/KWT-A/isian/")
+    assert response.status_code == 302
+    assert response["Location"].endswith("/isian/" + _last_month() + "/")
+
+
+def _last_month():
+    from django.utils import timezone
+
+    first = timezone.localdate().replace(day=1)
+    return f"{first - dt.timedelta(days=1):%Y-%m}"
+
+
+@pytest.mark.django_db
+def test_saving_the_sheet_accepts_the_formats_people_type(client, cadre_a, members):
+    client.force_login(cadre_a)
+    response = client.post(URL, sheet_data(members, ["1.150.000", "Rp 1.600.000", "2,1 jt"]))
+    assert response.status_code == 302
+    assert amounts() == {"Ani": 1_150_000, "Budi": 1_600_000, "Citra": 2_100_000}
+    reading = IncomeReading.objects.get(household=members[0], period=MAY)
+    assert reading.recorded_by == cadre_a
+    assert "Tersimpan" in client.get(URL).content.decode()
+
+
+@pytest.mark.django_db
+def test_empty_rows_are_left_unrecorded(client, cadre_a, members):
+    client.force_login(cadre_a)
+    client.post(URL, sheet_data(members, ["1.150.000", "", ""]))
+    assert amounts() == {"Ani": 1_150_000}
+
+
+@pytest.mark.django_db
+def test_one_bad_row_saves_nothing_and_marks_the_row(client, cadre_a, members):
+    client.force_login(cadre_a)
+    response = client.post(URL, sheet_data(members, ["1.150.000", "satu juta", "-20000"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert amounts() == {}
+    assert "Tulis jumlah dalam Rupiah" in html
+    assert "tidak boleh negatif" in html
+    assert 'value="satu juta"' in html  # what the cadre typed stays in the field
+
+
+@pytest.mark.django_db
+def test_correction_keeps_the_earlier_value_in_the_history(client, cadre_a, members):
+    client.force_login(cadre_a)
+    client.post(URL, sheet_data(members, ["1.150.000", "1.600.000", "2.100.000"]))
+    was = {h.pk: str(v) for h, v in zip(members, [1_150_000, 1_600_000, 2_100_000])}
+    client.post(URL, sheet_data(members, ["1.200.000", "1.600.000", "2.100.000"], was=was))
+    reading = IncomeReading.objects.get(household=members[0], period=MAY)
+    assert reading.amount == 1_200_000
+    assert [h.amount for h in reading.history.order_by("history_date")] == [1_150_000, 1_200_000]
+    assert reading.history.first().history_user == cadre_a
+
+
+@pytest.mark.django_db
+def test_amount_far_from_usual_asks_for_confirmation(client, cadre_a, members):
+    client.force_login(cadre_a)
+    data = sheet_data(members, ["11.000.000", "1.600.000", "2.100.000"])  # Ani usually earns ~1 million
+    response = client.post(URL, data)
+    assert amounts() == {}
+    html = response.content.decode()
+    assert "jauh dari pendapatan biasanya" in html
+    assert f'name="confirm_{members[0].pk}"' in html
+    response = client.post(URL, {**data, f"confirm_{members[0].pk}": "on"})
+    assert response.status_code == 302
+    assert amounts()["Ani"] == 11_000_000
+
+
+@pytest.mark.django_db
+def test_recorded_income_cannot_be_emptied(client, cadre_a, members):
+    client.force_login(cadre_a)
+    client.post(URL, sheet_data(members, ["1.150.000", "", ""]))
+    response = client.post(URL, sheet_data(members, ["", "", ""], was={members[0].pk: "1150000"}))
+    assert "tidak dapat dikosongkan" in response.content.decode()
+    assert amounts() == {"Ani": 1_150_000}
+
+
+@pytest.mark.django_db
+def test_household_of_another_group_in_the_form_changes_nothing(client, cadre_a, members, member_b):
+    client.force_login(cadre_a)
+    data = sheet_data(members, ["1.150.000", "1.600.000", "2.100.000"])
+    data.update({f"amount_{member_b.household.pk}": "5.000.000", f"was_{member_b.household.pk}": ""})
+    response = client.post(URL, data)
+    assert "bukan bagian dari lembar ini" in response.content.decode()
+    assert not IncomeReading.objects.filter(period=MAY).exists()
+
+
+@pytest.mark.django_db
+def test_missing_rows_change_nothing(client, cadre_a, members):
+    client.force_login(cadre_a)
+    data = sheet_data(members[:2], ["1.150.000", "1.600.000"])
+    response = client.post(URL, data)
+    assert "tidak lengkap" in response.content.decode()
+    assert amounts() == {}
+
+
+@pytest.mark.django_db
+def test_extra_unknown_fields_are_ignored_but_ids_are_not(client, cadre_a, members):
+    client.force_login(cadre_a)
+    data = sheet_data(members, ["1.150.000", "", ""])
+    data["period"] = "2020-01"
+    data["recorded_by"] = "999"
+    assert client.post(URL, data).status_code == 302
+    assert IncomeReading.objects.get(household=members[0], amount=1_150_000).period == MAY
+
+
+@pytest.mark.django_db
+def test_future_month_is_refused_with_a_message(client, cadre_a, members):
+    client.force_login(cadre_a)
+    response = client.post("/kelompok/KWT-A/isian/2999-01/", sheet_data(members, ["1", "1", "1"]), follow=True)
+    assert "belum terjadi" in response.content.decode()
+    assert not IncomeReading.objects.filter(period__year=2999).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", ["2024-13", "mei", "2024-05-01"])
+def test_malformed_month_in_the_url_is_not_found(client, cadre_a, members, month):
+    client.force_login(cadre_a)
+    assert client.get(f"/kelompok/KWT-A/isian/{month}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_member_who_joined_later_is_not_on_an_earlier_sheet(client, cadre_a, members, group_a):
+    late = make_member(group_a, head_name="Dewi", joined_on=dt.date(2024, 6, 3))
+    client.force_login(cadre_a)
+    data = sheet_data(members, ["1", "", ""])
+    data.update({f"amount_{late.household.pk}": "900.000", f"was_{late.household.pk}": ""})
+    response = client.post(URL, data)
+    assert "Dewi" not in client.get(URL).content.decode()
+    assert response.status_code == 200 and amounts() == {}
+
+
+@pytest.mark.django_db
+def test_member_who_left_is_not_on_later_sheets(client, cadre_a, members):
+    from households.models import Membership
+
+    Membership.objects.filter(household=members[2]).update(left_on=dt.date(2024, 4, 20))
+    client.force_login(cadre_a)
+    html = client.get(URL).content.decode()
+    assert "Citra" not in html and "Ani" in html
+
+
+@pytest.mark.django_db
+def test_closed_month_is_read_only_for_cadres(client, cadre_a, dppkb_user, members):
+    ClosedMonth.objects.create(period=MAY, closed_by=dppkb_user)
+    client.force_login(cadre_a)
+    html = client.get(URL).content.decode()
+    assert "ditutup" in html and "disabled" in html
+    assert client.post(URL, sheet_data(members, ["1", "2", "3"])).status_code == 403
+    assert amounts() == {}
+    client.force_login(dppkb_user)
+    assert client.post(URL, sheet_data(members, ["1.150.000", "", ""])).status_code == 302
+    assert amounts() == {"Ani": 1_150_000}
+
+
+@pytest.mark.django_db
+def test_second_saver_is_told_instead_of_overwriting(client, cadre_a, members):
+    client.force_login(cadre_a)
+    stale = sheet_data(members, ["1.150.000", "", ""])  # both opened the empty sheet
+    client.post(URL, stale)
+    response = client.post(URL, sheet_data(members, ["1.300.000", "", ""]))
+    assert response.status_code == 200
+    assert "menyimpan bulan ini untuk Ani" in response.content.decode()
+    assert amounts() == {"Ani": 1_150_000}
+
+
+@pytest.mark.django_db
+def test_opd_user_sees_the_sheet_read_only(client, opd_user, members):
+    client.force_login(opd_user)
+    html = client.get(URL).content.decode()
+    assert "Ani" in html and "Hanya baca" in html and "Simpan semua" not in html
+    assert client.post(URL, sheet_data(members, ["1", "2", "3"])).status_code == 403
+    assert amounts() == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["cadre_b", "other_opd_user"])
+def test_outsiders_cannot_reach_the_sheet(client, request, members, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(URL).status_code == 404
+    assert client.post(URL, sheet_data(members, ["1", "2", "3"])).status_code == 404
+    assert amounts() == {}
+
+
+@pytest.mark.django_db
+def test_saving_a_sheet_uses_a_fixed_number_of_queries(client, cadre_a, group_a, django_assert_max_num_queries):
+    households = [make_member(group_a, joined_on=dt.date(2024, 1, 10)).household for _ in range(30)]
+    for h in households[:10]:
+        make_reading(h, MAY, 1_000_000)
+    client.force_login(cadre_a)
+    was = {h.pk: "1000000" for h in households[:10]}
+    data = sheet_data(households, ["1.200.000"] * 30, was=was)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(URL, data).status_code == 302
+    assert len(queries) <= 25
+    assert IncomeReading.objects.filter(period=MAY, amount=1_200_000).count() == 30
+    with django_assert_max_num_queries(15):
+        client.get(URL)
