@@ -65,7 +65,7 @@ def test_account_without_role_is_told_to_ask_for_one(client):
 def test_cadre_home_lists_only_the_cadres_groups(client, cadre_a, member_a, group_b):
     client.force_login(cadre_a)
     html = client.get("/kader/").content.decode()
-    assert "KWT Melati" in html and "1 anggota aktif" in html
+    assert "KWT Melati" in html and "0 dari 1 anggota" in html
     assert "Nelayan Bahari" not in html
 
 
