@@ -101,7 +101,7 @@ def _not_in_future(day):
 
 
 class KkSearchForm(forms.Form):
-    kk_number = forms.CharField(label=gettext_lazy("KK number"), max_length=40)
+    kk_number = forms.CharField(label=gettext_lazy("KK number (16 digits)"), max_length=40)
 
     def clean_kk_number(self):
         kk = normalize_number(self.cleaned_data["kk_number"])
@@ -135,8 +135,8 @@ class JoinForm(forms.Form):
 class HouseholdForm(forms.ModelForm):
     # Plain text fields: people type spaces or dots inside long numbers; the model's own
     # validators check the normalised value.
-    kk_number = forms.CharField(label=gettext_lazy("KK number"), max_length=40)
-    head_nik = forms.CharField(label=gettext_lazy("Head's NIK"), max_length=40)
+    kk_number = forms.CharField(label=gettext_lazy("KK number (16 digits)"), max_length=40)
+    head_nik = forms.CharField(label=gettext_lazy("Head's NIK (16 digits)"), max_length=40)
 
     class Meta:
         model = Household
@@ -144,7 +144,9 @@ class HouseholdForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kk_number"].widget.attrs.update(inputmode="numeric")
+        # The KK number was chosen at the search step; changing it here would register
+        # a different family than the one searched for.
+        self.fields["kk_number"].disabled = True
         self.fields["head_nik"].widget.attrs.update(inputmode="numeric")
         self.fields["family_size"].widget.attrs.update(min=1)
         self.fields["kelurahan"].queryset = self.fields["kelurahan"].queryset.select_related("kecamatan")

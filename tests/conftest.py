@@ -66,3 +66,36 @@ def dppkb_user(db):
 @pytest.fixture
 def admin_user(db):
     return make_user(role="", username="root", is_staff=True, is_superuser=True)
+
+
+# Browser tests -------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):  # overrides pytest-playwright's
+    """Debian's Chromium (Playwright's own download does not work on these machines).
+
+    Without it the browser tests are skipped with a clear reason, except in CI, where a
+    missing browser fails the run."""
+    if not os.path.exists(CHROMIUM):
+        reason = f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (see README)."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"],
+    }
+
+
+@pytest.fixture
+def console_errors(page):
+    """Errors the page printed to the browser console; a journey asserts there are none."""
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

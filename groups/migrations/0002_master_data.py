@@ -5,7 +5,8 @@ from django.db import migrations
 from groups import masterdata
 
 
-def load(apps, schema_editor):
+def load(apps, schema_editor=None):
+    """Idempotent: also used by tests whose tables were flushed (browser tests)."""
     Kecamatan = apps.get_model("groups", "Kecamatan")
     Kelurahan = apps.get_model("groups", "Kelurahan")
     Opd = apps.get_model("groups", "Opd")
