@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from groups.templatetags.uppka import format_rupiah
+from uppka.formats import format_rupiah
 from households.identity import nik_warnings, normalize_number, validate_kk
 from households.models import Household
 from households.parsing import parse_amount

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from groups.templatetags.uppka import format_rupiah
+from uppka.formats import format_rupiah
 from households.identity import mask_nik
 from households.models import Household, IncomeReading, Membership
 

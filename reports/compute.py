@@ -8,11 +8,12 @@ Months are ``datetime.date`` values on the first of the month. Money is exact: m
 """
 
 import datetime as dt
-import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+from uppka.formats import round_half_up, round_percent  # noqa: F401 (re-exported for callers)
 
 SIDE = 3  # readings averaged on each side of the join month
 
@@ -24,26 +25,6 @@ def month_of(day: dt.date) -> dt.date:
 def end_of_month(month: dt.date) -> dt.date:
     following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return following - dt.timedelta(days=1)
-
-
-def round_half_up(value) -> int | None:
-    """Round to a whole number, half away from zero: 2.5 → 3, −2.5 → −3.
-
-    >>> round_half_up(Fraction(5, 2)), round_half_up(Fraction(-1, 2)), round_half_up(Fraction(4, 3))
-    (3, -1, 1)
-    """
-    if value is None:
-        return None
-    value = Fraction(value)
-    rounded = math.floor(abs(value) + Fraction(1, 2))
-    return rounded if value >= 0 else -rounded
-
-
-def round_percent(value) -> float | None:
-    """A percentage with one decimal, half away from zero (94.64 → 94.6, 0.05 → 0.1)."""
-    if value is None:
-        return None
-    return round_half_up(Fraction(value) * 10) / 10
 
 
 @dataclass(frozen=True)

@@ -267,3 +267,13 @@ def test_completeness_is_active_members_with_a_reading_over_active_members():
     assert result[("group", 10)].active_members == 2
     assert result[("group", 10)].reported == 1
     assert result[("group", 10)].pct == 50
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import reports.compute
+    import uppka.formats
+
+    for module in (reports.compute, uppka.formats):
+        assert doctest.testmod(module).failed == 0

@@ -33,13 +33,13 @@ def test_compiled_catalogue_matches_the_source():
     [(1250000, "Rp 1.250.000"), (0, "Rp 0"), (-50000, "-Rp 50.000"), (999.5, "Rp 1.000"), (-0.5, "-Rp 1"), (None, "")],
 )
 def test_rupiah_format(value, text):
-    from groups.templatetags.uppka import format_rupiah
+    from uppka.formats import format_rupiah
 
     assert format_rupiah(value) == text
 
 
 @pytest.mark.parametrize("value, text", [(94.64, "94,6%"), (0.05, "0,1%"), (100, "100,0%"), (None, "")])
 def test_percent_format(value, text):
-    from groups.templatetags.uppka import format_percent
+    from uppka.formats import format_percent
 
     assert format_percent(value) == text

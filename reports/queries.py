@@ -1,0 +1,304 @@
+"""The fast path for the metrics of ``reports/compute.py``: SQL for each household's
+readings around each join month, pandas for the scopes. Two queries whatever the size of
+the data; the tests hold this path to the pure core's answers.
+
+Exactness: a mean of up to three whole-Rupiah readings is kept as an integer ×6 (6 is
+divisible by 1, 2 and 3), so sums, means and medians stay exact and become ``Fraction``
+values at the end.
+"""
+
+import datetime as dt
+from collections.abc import Hashable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
+
+from groups.models import Group, PovertyLine
+from households.models import IncomeReading, KbMethod, Membership
+from reports.compute import Summary, end_of_month
+
+SCALE = 6
+EMPTY_FIGURES = (0, None, None, None, None, None, None, None)  # a Summary after active_members
+
+
+def _month_start_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column}::timestamp)::date"
+    return f"date({column}, 'start of month')"
+
+
+def _side_sql(condition: str) -> str:
+    """Sum, count and latest month of the latest three readings meeting ``condition``."""
+    reading = "households_incomereading"
+    latest = (
+        f"SELECT r.amount, r.period FROM {reading} r WHERE r.household_id = p.household_id AND {condition} "
+        f"ORDER BY r.period DESC LIMIT 3"
+    )
+    if connection.vendor == "postgresql":
+        return f"SELECT SUM(x.amount) AS s, COUNT(*) AS n, MAX(x.period) AS last FROM ({latest}) x"
+    return latest
+
+
+def _pair_stats_sql(groups_sql: str) -> str:
+    before, after = "r.period < p.j", "r.period > p.j AND r.period <= %s"
+    pairs = (
+        f"SELECT DISTINCT m.household_id, {_month_start_sql('m.joined_on')} AS j "
+        f"FROM households_membership m WHERE m.joined_on <= %s AND m.group_id IN ({groups_sql})"
+    )
+    if connection.vendor == "postgresql":
+        # LATERAL with LIMIT 3 per side is PostgreSQL's fastest plan (see RECIPES.md).
+        return (
+            f"SELECT p.household_id, p.j, b.s, b.n, b.last, a.s, a.n, a.last FROM ({pairs}) p "
+            f"LEFT JOIN LATERAL ({_side_sql(before)}) b ON true "
+            f"LEFT JOIN LATERAL ({_side_sql(after)}) a ON true"
+        )
+    columns = []
+    for condition in (before, after):
+        latest = _side_sql(condition)
+        columns += [
+            f"(SELECT SUM(x.amount) FROM ({latest}) x)",
+            f"(SELECT COUNT(*) FROM ({latest}) x)",
+            f"(SELECT MAX(x.period) FROM ({latest}) x)",
+        ]
+    return f"SELECT p.household_id, p.j, {', '.join(columns)} FROM ({pairs}) p"
+
+
+def pair_stats(groups, as_of: dt.date) -> pd.DataFrame:
+    """For every (household, join month) of the groups' memberships joined by the end of
+    the as-of month: sum, count and latest month of the readings on each side."""
+    groups_sql, groups_params = groups.values("id").query.sql_with_params()
+    pairs_params = [end_of_month(as_of), *groups_params]
+    if connection.vendor == "postgresql":
+        params = [*pairs_params, as_of]  # FROM pairs, then the "after" LATERAL
+    else:
+        params = [as_of, as_of, as_of, *pairs_params]  # three "after" subqueries, then FROM pairs
+    with connection.cursor() as cursor:
+        cursor.execute(_pair_stats_sql(groups_sql), params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame(rows, columns=["household_id", "j", "b_sum", "b_n", "b_last", "a_sum", "a_n", "a_last"])
+    for column in ("j", "b_last", "a_last"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
+    for column in ("b_sum", "b_n", "a_sum", "a_n"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    return frame
+
+
+MEMBERSHIP_COLUMNS = {
+    "household_id": "household_id",
+    "group_id": "group_id",
+    "joined_on": "joined_on",
+    "left_on": "left_on",
+    "opd_id": "group__team__opd_id",
+    "type_id": "group__group_type_id",
+    "kelurahan_id": "household__kelurahan_id",
+    "kecamatan_id": "household__kelurahan__kecamatan_id",
+    "family_size": "household__family_size",
+    "kb_method": "household__kb_method",
+}
+
+
+def membership_frame(groups, end: dt.date) -> pd.DataFrame:
+    """Memberships of the groups that began on or before ``end``, one query."""
+    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(
+        *MEMBERSHIP_COLUMNS.values()
+    )
+    frame = read_frame(queryset, list(MEMBERSHIP_COLUMNS))
+    frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
+    frame["left_on"] = pd.to_datetime(frame["left_on"]).astype("datetime64[s]")
+    frame["active"] = frame["left_on"].isna() | (frame["left_on"] > pd.Timestamp(end))
+    return frame
+
+
+def read_frame(queryset, columns: list[str]) -> pd.DataFrame:
+    """Run a values_list queryset straight through the cursor: for a hundred thousand rows
+    Django's per-row conversion costs more than the query."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. Group.objects.none()
+        return pd.DataFrame([], columns=columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Poverty lines as arrays, to find the one in force for many months at once."""
+
+    dates: np.ndarray
+    amounts: np.ndarray
+
+    @classmethod
+    def load(cls) -> "Lines":
+        lines = list(PovertyLine.objects.order_by("valid_from").values_list("valid_from", "amount"))
+        return cls(
+            np.array([d for d, _ in lines], dtype="datetime64[s]"),
+            np.array([a for _, a in lines], dtype="float64"),
+        )
+
+    def in_force(self, months: pd.Series) -> np.ndarray:
+        """The line for each month (NaN where none is in force): latest dated in or before it."""
+        ends = (months.values.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[s]")
+        index = np.searchsorted(self.dates, ends, side="left") - 1
+        result = np.where(index >= 0, self.amounts[np.clip(index, 0, None)], np.nan)
+        return np.where(months.isna().values, np.nan, result)
+
+
+def units_frame(memberships: pd.DataFrame, stats: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per (scope, household): its earliest join in the scope, whether it has an
+    active membership there, and its figures ×6 for that join month."""
+    per = memberships.groupby([key, "household_id"], sort=False).agg(
+        joined=("joined_on", "min"), active=("active", "any"), family_size=("family_size", "first")
+    ).reset_index()
+    per["j"] = per["joined"].values.astype("datetime64[M]").astype("datetime64[s]")
+    per = per.merge(stats, on=["household_id", "j"], how="left")
+    per["paired"] = (per["b_n"] > 0) & (per["a_n"] > 0)
+    paired = per["paired"]
+    per["b6"] = np.where(paired, per["b_sum"] * (SCALE // per["b_n"].clip(lower=1)), 0)
+    per["a6"] = np.where(paired, per["a_sum"] * (SCALE // per["a_n"].clip(lower=1)), 0)
+    per["c6"] = per["a6"] - per["b6"]
+    return per
+
+
+def summaries(units: pd.DataFrame, key: str, lines: Lines) -> dict[Hashable, Summary]:
+    """The Summary of every scope value in ``units`` (see compute.summarize)."""
+    active = units.groupby(key, sort=False)["active"].sum()
+    paired = units[units["paired"]].copy()
+    for side, last in (("before", "b_last"), ("after", "a_last")):
+        line = lines.in_force(paired[last])
+        figure = paired["b6"] if side == "before" else paired["a6"]
+        paired[f"judged_{side}"] = ~np.isnan(line)
+        paired[f"poor_{side}"] = paired[f"judged_{side}"] & (figure < line * SCALE * paired["family_size"])
+    paired["rose"] = paired["c6"] > 0
+    grouped = paired.groupby(key, sort=False).agg(
+        n=("c6", "size"), b6=("b6", "sum"), a6=("a6", "sum"), c6=("c6", "sum"), median6=("c6", "median"),
+        rose=("rose", "sum"), judged_before=("judged_before", "sum"), poor_before=("poor_before", "sum"),
+        judged_after=("judged_after", "sum"), poor_after=("poor_after", "sum"),
+    )
+    result = {}
+    for scope, members in active.items():
+        if scope not in grouped.index:
+            result[scope] = Summary(int(members), *EMPTY_FIGURES)
+            continue
+        g = grouped.loc[scope]
+        n = int(g["n"])
+        result[scope] = Summary(
+            active_members=int(members),
+            paired=n,
+            mean_baseline=Fraction(int(g["b6"]), SCALE * n),
+            mean_current=Fraction(int(g["a6"]), SCALE * n),
+            mean_change=Fraction(int(g["c6"]), SCALE * n),
+            median_change=Fraction(float(g["median6"])) / SCALE,
+            pct_increased=Fraction(int(g["rose"]) * 100, n),
+            pct_poor_before=_share(g["poor_before"], g["judged_before"]),
+            pct_poor_after=_share(g["poor_after"], g["judged_after"]),
+        )
+    return result
+
+
+def _share(part, whole) -> Fraction | None:
+    return Fraction(int(part) * 100, int(whole)) if int(whole) else None
+
+
+EMPTY = Summary(0, *EMPTY_FIGURES)
+SCOPE_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id", "kelurahan_id")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every scope's Summary for one selection of groups and one as-of month."""
+
+    as_of: dt.date
+    total: Summary
+    by: dict[str, dict[Hashable, Summary]]  # scope key → scope id → Summary
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Distinct acceptor households with a membership active on a day."""
+
+    day: dt.date
+    total: int
+    by: dict[str, dict[Hashable, int]]  # "kecamatan_id", "opd_id", "type_id" → id → count
+
+
+class Dataset:
+    """The memberships of a selection of groups and their readings around each join month,
+    loaded once (two queries) for every figure of a page."""
+
+    def __init__(self, groups, as_of: dt.date):
+        self.as_of = as_of
+        self.memberships = membership_frame(groups, end_of_month(as_of))
+        self.stats = pair_stats(groups, as_of) if not self.memberships.empty else None
+
+    def figures(self) -> Figures:
+        """Summaries for the selection as a whole and per group, OPD, type, kecamatan and kelurahan."""
+        if self.memberships.empty:
+            return Figures(as_of=self.as_of, total=EMPTY, by={key: {} for key in SCOPE_KEYS})
+        lines = Lines.load()
+        frame = self.memberships.assign(all=0)
+        by = {key: summaries(units_frame(frame, self.stats, key), key, lines) for key in ("all", *SCOPE_KEYS)}
+        return Figures(as_of=self.as_of, total=by.pop("all")[0], by=by)
+
+    def progress(self, day: dt.date) -> Progress:
+        """Target progress on a day within the as-of month or before it."""
+        assert day <= end_of_month(self.as_of), "the dataset holds memberships up to its as-of month"
+        frame = self.memberships
+        if frame.empty:
+            return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
+        stamp = pd.Timestamp(day)
+        counted = frame[
+            (frame["kb_method"] != KbMethod.TIDAK)
+            & (frame["joined_on"] <= stamp)
+            & (frame["left_on"].isna() | (frame["left_on"] > stamp))
+        ]
+        by = {key: counted.groupby(key)["household_id"].nunique().to_dict() for key in PROGRESS_KEYS}
+        return Progress(day, int(counted["household_id"].nunique()), by)
+
+
+PROGRESS_KEYS = ("kecamatan_id", "opd_id", "type_id")
+
+
+def compute_figures(groups, as_of: dt.date) -> Figures:
+    return Dataset(groups, as_of).figures()
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """Reporting completeness for a month: per group and per cadre, and who is late."""
+
+    month: dt.date
+    active_members: int
+    reported: int
+    by_group: dict[int, tuple[int, int]]  # group id → (active members, reported)
+    by_cadre: dict[int, tuple[int, int]]  # cadre user id → (distinct active members, reported)
+
+    @property
+    def pct(self) -> Fraction | None:
+        return Fraction(self.reported * 100, self.active_members) if self.active_members else None
+
+
+def reporting(groups, month: dt.date) -> Reporting:
+    """Active members (end of month) with a reading for the month, in three queries."""
+    members = Membership.objects.active_on(end_of_month(month)).filter(group__in=groups).annotate(
+        has_reading=Exists(IncomeReading.objects.filter(household_id=OuterRef("household_id"), period=month))
+    )
+    counts = {
+        "active": Count("household_id", distinct=True),
+        "reported": Count("household_id", distinct=True, filter=Q(has_reading=True)),
+    }
+    total = members.aggregate(**counts)
+    by_group = {
+        row["group_id"]: (row["active"], row["reported"])
+        for row in members.values("group_id").annotate(**counts).order_by()
+    }
+    by_cadre = {
+        row["group__cadres"]: (row["active"], row["reported"])
+        for row in members.filter(group__cadres__isnull=False).values("group__cadres").annotate(**counts).order_by()
+    }
+    return Reporting(month, total["active"], total["reported"], by_group, by_cadre)

@@ -1,0 +1,108 @@
+"""The fast path (SQL + pandas) gives the pure core's answers on the same data."""
+
+import datetime as dt
+import random
+
+import pytest
+
+from groups.models import Group, PovertyLine as PovertyLineRow
+from households.models import Household, IncomeReading, Membership as MembershipRow
+from reports import compute
+from reports.queries import compute_figures
+from tests.factories import make_group, make_household
+
+AS_OF_MONTHS = [dt.date(2021, 3, 1), dt.date(2021, 9, 1), dt.date(2022, 6, 1)]
+
+
+@pytest.fixture
+def random_data(db):
+    """Households with random readings (gaps, zeros, the join month), groups of three OPD and
+    two types, households in several groups, leavers, late joiners, two poverty lines."""
+    rng = random.Random(20210205)
+    PovertyLineRow.objects.create(valid_from=dt.date(2020, 9, 1), amount=400_000)
+    PovertyLineRow.objects.create(valid_from=dt.date(2021, 9, 15), amount=450_000)
+    groups = [
+        make_group(opd_code=opd, type_code=kind)
+        for opd, kind in [("DISTAN", "KWT"), ("DISTAN", "UEP"), ("DINSOS", "UEP"), ("DISKAN", "NELAYAN"), ("DISKAN", "KWT")]
+    ]
+    from groups.models import Kelurahan
+
+    kelurahan = list(Kelurahan.objects.all()[:6])
+    months = [dt.date(2020 + (i // 12), i % 12 + 1, 1) for i in range(30)]
+    for i in range(60):
+        household = make_household(kelurahan=rng.choice(kelurahan), family_size=rng.randint(1, 7))
+        for group in rng.sample(groups, rng.choice([1, 1, 1, 2, 3])):
+            joined = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randint(0, 900))
+            left = joined + dt.timedelta(days=rng.randint(0, 300)) if rng.random() < 0.2 else None
+            MembershipRow.objects.create(household=household, group=group, joined_on=joined, left_on=left)
+        IncomeReading.objects.bulk_create(
+            IncomeReading(household=household, period=p, amount=rng.choice([0, rng.randint(0, 3_000_000)]))
+            for p in months if rng.random() < 0.7
+        )
+    return groups
+
+
+def pure_figures(groups, as_of, key):
+    """The pure core, fed straight from the database rows."""
+    group_info = {g.pk: g for g in Group.objects.select_related("team").filter(pk__in=[g.pk for g in groups])}
+    households = {h.pk: h for h in Household.objects.select_related("kelurahan")}
+    readings = {}
+    for r in IncomeReading.objects.all():
+        readings.setdefault(r.household_id, []).append(compute.Reading(r.period, r.amount))
+    memberships = [
+        compute.Membership(m.household_id, m.group_id, m.joined_on, m.left_on)
+        for m in MembershipRow.objects.filter(group__in=groups)
+    ]
+    scope = {
+        "group_id": lambda m: [m.group_id],
+        "opd_id": lambda m: [group_info[m.group_id].team.opd_id],
+        "type_id": lambda m: [group_info[m.group_id].group_type_id],
+        "kelurahan_id": lambda m: [households[m.household_id].kelurahan_id],
+        "kecamatan_id": lambda m: [households[m.household_id].kelurahan.kecamatan_id],
+        "all": lambda m: [0],
+    }[key]
+    lines = [compute.PovertyLine(p.valid_from, p.amount) for p in PovertyLineRow.objects.all()]
+    return compute.scope_summaries(
+        memberships=memberships,
+        readings=readings,
+        family_sizes={pk: h.family_size for pk, h in households.items()},
+        as_of=as_of,
+        scopes_of=scope,
+        lines=lines,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_of", AS_OF_MONTHS)
+@pytest.mark.parametrize("key", ["group_id", "opd_id", "type_id", "kecamatan_id", "kelurahan_id"])
+def test_fast_path_equals_pure_core(random_data, as_of, key):
+    fast = compute_figures(Group.objects.all(), as_of)
+    expected = pure_figures(random_data, as_of, key)
+    assert expected, "the random data must produce figures"
+    assert fast.by[key] == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_of", AS_OF_MONTHS)
+def test_fast_path_total_equals_pure_core_city(random_data, as_of):
+    assert compute_figures(Group.objects.all(), as_of).total == pure_figures(random_data, as_of, "all")[0]
+
+
+@pytest.mark.django_db
+def test_fast_path_on_a_selection_of_groups(random_data):
+    selection = Group.objects.filter(team__opd__code="DISTAN")
+    as_of = dt.date(2021, 9, 1)
+    assert compute_figures(selection, as_of).total == pure_figures(list(selection), as_of, "all")[0]
+
+
+@pytest.mark.django_db
+def test_fast_path_uses_a_fixed_number_of_queries(random_data, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        compute_figures(Group.objects.all(), dt.date(2021, 9, 1))
+
+
+@pytest.mark.django_db
+def test_empty_selection_gives_empty_figures():
+    figures = compute_figures(Group.objects.none(), dt.date(2021, 9, 1))
+    assert figures.total.active_members == 0 and figures.total.paired == 0
+    assert figures.by["group_id"] == {}
