@@ -9,7 +9,7 @@ def home(request):
     if user.is_kader:
         return redirect("households:cadre_home")
     if user.is_opd:
-        return redirect("reports:opd_home")
+        return redirect("reports:index")
     if user.is_dppkb:
         return redirect("reports:dashboard")
     if user.is_staff:

@@ -1,55 +1,221 @@
+"""Report pages: the DPPKB dashboard, the filtered report, a group's before/after."""
+
+from collections import defaultdict
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from groups.models import Group, Target
-from households.models import Household, KbMethod, Membership
+from accounts.models import User
+from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, PovertyLine, Target
+from households.models import IncomeReading
+from households.parsing import month_before
+from reports import compute
+from reports.forms import ProblemForm, ReportFilterForm
+from reports.queries import Dataset, reporting
+from reports.rows import group_names, group_rows, sort_rows, summary_rows
+from uppka.formats import round_half_up
+
+GROUPS_PER_PAGE = 50
 
 
-def _active_member_count(today):
-    return Count(
-        "memberships",
-        filter=Q(memberships__joined_on__lte=today)
-        & (Q(memberships__left_on__isnull=True) | Q(memberships__left_on__gt=today)),
+def _get_group_for(user, code) -> Group:
+    return get_object_or_404(
+        Group.objects.visible_to(user).select_related("group_type", "team__opd", "kelurahan__kecamatan"), code=code
     )
 
 
 @login_required
 def dashboard(request):
-    """DPPKB's city-wide view: target progress today."""
+    """DPPKB's city-wide view: target progress, before/after, poverty, reporting, problems."""
     if not (request.user.is_dppkb or request.user.is_superuser):
         raise PermissionDenied
     today = timezone.localdate()
+    groups = Group.objects.all()
+    dataset = Dataset(groups, today.replace(day=1))
+    figures = dataset.figures()
+    progress = dataset.progress(today)
     target = Target.objects.filter(year=today.year).first()
-    acceptors = (
-        Household.objects.filter(
-            memberships__in=Membership.objects.active_on(today), is_active=True
-        )
-        .exclude(kb_method=KbMethod.TIDAK)
-        .distinct()
-        .count()
-    )
+    report_month = month_before(today.replace(day=1))
     context = {
         "today": today,
         "target": target,
-        "acceptors": acceptors,
-        "percent": (acceptors * 100 / target.households) if target else None,
-        "group_count": Group.objects.active().count(),
+        "progress": progress,
+        "progress_pct": progress.total * 100 / target.households if target else None,
+        "progress_rows": _progress_rows(progress, target),
+        "figures": figures,
+        "reporting": (rep := reporting(groups, report_month)),
+        "late_cadres": _late_cadres(rep),
+        "falling": _falling_groups(figures),
+        "problems": _open_problems(),
+        "chart": _opd_chart(figures),
     }
     return render(request, "reports/dashboard.html", context)
 
 
-@login_required
-def opd_home(request):
-    """An OPD user's groups (read only)."""
-    if not request.user.is_opd:
-        raise PermissionDenied
-    groups = (
-        Group.objects.visible_to(request.user)
-        .active()
-        .select_related("group_type", "kelurahan")
-        .annotate(active_members=_active_member_count(timezone.localdate()))
+def _progress_rows(progress, target):
+    """Progress per kecamatan (against its share of the target, when split), OPD and type."""
+    splits = dict(KecamatanTarget.objects.filter(target=target).values_list("kecamatan_id", "households")) if target else {}
+    rows = {"kecamatan": [], "opd": [], "type": []}
+    for kecamatan in Kecamatan.objects.order_by("code"):
+        count = progress.by["kecamatan_id"].get(kecamatan.pk, 0)
+        goal = splits.get(kecamatan.pk)
+        rows["kecamatan"].append((kecamatan.name, count, goal, count * 100 / goal if goal else None))
+    for opd in Opd.objects.filter(pk__in=progress.by["opd_id"].keys()).order_by("code"):
+        rows["opd"].append((opd.code, progress.by["opd_id"][opd.pk], None, None))
+    for kind in GroupType.objects.filter(pk__in=progress.by["type_id"].keys()).order_by("code"):
+        rows["type"].append((kind.name, progress.by["type_id"][kind.pk], None, None))
+    return rows
+
+
+def _late_cadres(rep):
+    users = {u.pk: u for u in User.objects.filter(pk__in=rep.by_cadre.keys())}
+    late = [
+        (users[pk], active, reported, reported * 100 / active)
+        for pk, (active, reported) in rep.by_cadre.items()
+        if active and reported < active
+    ]
+    return sorted(late, key=lambda row: row[3])[:10]
+
+
+def _falling_groups(figures, limit=10):
+    falling = [(pk, s) for pk, s in figures.by["group_id"].items() if s.mean_change is not None and s.mean_change < 0]
+    falling.sort(key=lambda item: item[1].mean_change)
+    names = group_names([pk for pk, _ in falling[:limit]])
+    return [(names[pk], s) for pk, s in falling[:limit]]
+
+
+def _open_problems():
+    counts = dict(
+        GroupProblem.objects.filter(is_resolved=False).values_list("kind").annotate(n=Count("id")).order_by()
     )
-    return render(request, "reports/opd_home.html", {"groups": groups, "opd": request.user.opd})
+    # Kinds in their declared order: market access first, as named at the 2021 meeting.
+    return [(label, counts.get(kind, 0)) for kind, label in GroupProblem.Kind.choices]
+
+
+def _opd_chart(figures):
+    opds = {o.pk: o.code for o in Opd.objects.filter(pk__in=figures.by["opd_id"].keys())}
+    items = sorted(figures.by["opd_id"].items(), key=lambda item: opds[item[0]])
+    return {
+        "labels": [opds[pk] for pk, _ in items],
+        "before": [round_half_up(s.mean_baseline) for _, s in items],
+        "after": [round_half_up(s.mean_current) for _, s in items],
+        "before_label": _("Before joining"),
+        "after_label": _("After joining"),
+    }
+
+
+@login_required
+def index(request):
+    """Before/after per scope and per group, filtered, sortable and paginated."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form}, status=400)
+    groups = form.selected_groups()
+    figures = Dataset(groups, form.cleaned_data["as_of"]).figures()
+    opd = form.cleaned_data.get("opd")
+    total_label = f"OPD {opd.code} – {opd.name}" if opd else (
+        _("Kota Palopo") if request.user.is_dppkb or request.user.is_superuser else _("All my groups")
+    )
+    sort = request.GET.get("sort", "code")
+    rows = sort_rows(group_rows(groups, figures), sort)
+    page = Paginator(rows, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "as_of": figures.as_of,
+        "figures": figures,
+        "scope_rows": summary_rows(figures, total_label=total_label),
+        "page": page,
+        "sort": sort,
+        "query": form.query_string(),
+    }
+    return render(request, "reports/index.html", context)
+
+
+@login_required
+def group_detail(request, code):
+    """A group's members before and after joining, with charts and the group's problems."""
+    group = _get_group_for(request.user, code)
+    form = ReportFilterForm(request.GET, user=request.user)
+    as_of = form.cleaned_data["as_of"] if form.is_valid() else timezone.localdate().replace(day=1)
+    members, summary = _member_figures(group, as_of)
+    context = {
+        "group": group,
+        "as_of": as_of,
+        "form": form,
+        "members": members,
+        "summary": summary,
+        "chart": {
+            "labels": [m.household.head_name for m, f in members if f.paired],
+            "before": [round_half_up(f.baseline) for _, f in members if f.paired],
+            "after": [round_half_up(f.current) for _, f in members if f.paired],
+            "changes": [round_half_up(f.change) for _, f in members if f.paired],
+            "before_label": _("Before joining"),
+            "after_label": _("After joining"),
+            "count_label": _("Households"),
+        },
+        "problems": group.problems.select_related("noted_by"),
+        "problem_form": ProblemForm(),
+    }
+    return render(request, "reports/group.html", context)
+
+
+def _member_figures(group, as_of):
+    """Each membership's before/after (pure core) and the group's summary, in two queries."""
+    end = compute.end_of_month(as_of)
+    memberships = list(
+        group.memberships.filter(joined_on__lte=end).select_related("household").order_by("household__head_name")
+    )
+    readings = defaultdict(list)
+    for household_id, period, amount in IncomeReading.objects.filter(
+        household__in=[m.household_id for m in memberships], period__lte=as_of
+    ).values_list("household_id", "period", "amount"):
+        readings[household_id].append(compute.Reading(period, amount))
+    members = [
+        (m, compute.before_after(readings[m.household_id], compute.month_of(m.joined_on), as_of)) for m in memberships
+    ]
+    plain = [compute.Membership(m.household_id, m.group_id, m.joined_on, m.left_on) for m in memberships]
+    lines = [compute.PovertyLine(d, a) for d, a in PovertyLine.objects.values_list("valid_from", "amount")]
+    summaries = compute.scope_summaries(
+        memberships=plain,
+        readings=readings,
+        family_sizes={m.household_id: m.household.family_size for m in memberships},
+        as_of=as_of,
+        scopes_of=lambda m: [group.pk],
+        lines=lines,
+    )
+    return members, summaries.get(group.pk, compute.summarize([], 0))
+
+
+@login_required
+@require_POST
+def add_problem(request, code):
+    """OPD, DPPKB and the group's cadres log a problem (kendala)."""
+    group = _get_group_for(request.user, code)
+    form = ProblemForm(request.POST)
+    if form.is_valid():
+        problem = form.save(commit=False)
+        problem.group, problem.noted_by = group, request.user
+        problem.save()
+        messages.success(request, _("The problem was recorded."))
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("reports:group", code=group.code)
+
+
+@login_required
+@require_POST
+def resolve_problem(request, code, pk):
+    group = _get_group_for(request.user, code)
+    problem = get_object_or_404(group.problems, pk=pk)
+    problem.is_resolved = request.POST.get("resolved") == "1"
+    problem.resolved_on = timezone.localdate() if problem.is_resolved else None
+    problem.save(update_fields=["is_resolved", "resolved_on"])
+    messages.success(request, _("The problem is marked resolved.") if problem.is_resolved else _("The problem is open again."))
+    return redirect("reports:group", code=group.code)

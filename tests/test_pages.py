@@ -30,7 +30,7 @@ def test_login_with_wrong_password_says_so_in_indonesian(client, cadre_a):
     "persona, landing",
     [
         ("cadre_a", "households:cadre_home"),
-        ("opd_user", "reports:opd_home"),
+        ("opd_user", "reports:index"),
         ("dppkb_user", "reports:dashboard"),
         ("admin_user", "admin:index"),
     ],
@@ -46,7 +46,7 @@ def test_login_lands_each_role_on_its_page(client, request, persona, landing):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/kader/", "/reports/opd/", "/reports/dashboard/"])
+@pytest.mark.parametrize("url", ["/", "/kader/", "/reports/", "/reports/dashboard/"])
 def test_anonymous_is_sent_to_login(client, url):
     response = client.get(url)
     assert response.status_code == 302
@@ -70,13 +70,6 @@ def test_cadre_home_lists_only_the_cadres_groups(client, cadre_a, member_a, grou
 
 
 @pytest.mark.django_db
-def test_opd_home_lists_only_its_opds_groups(client, opd_user, group_a, group_b):
-    client.force_login(opd_user)
-    html = client.get("/reports/opd/").content.decode()
-    assert "KWT Melati" in html and "Nelayan Bahari" not in html
-
-
-@pytest.mark.django_db
 def test_dashboard_shows_target_progress(client, dppkb_user, member_a, group_b):
     from django.utils import timezone
 
@@ -95,7 +88,6 @@ def test_dashboard_shows_target_progress(client, dppkb_user, member_a, group_b):
     "persona, url",
     [
         ("cadre_a", "/reports/dashboard/"),
-        ("cadre_a", "/reports/opd/"),
         ("opd_user", "/reports/dashboard/"),
         ("opd_user", "/kader/"),
         ("dppkb_user", "/kader/"),
