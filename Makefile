@@ -35,3 +35,17 @@ check-deploy: setup
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Benchmark (not part of `make test`): SQLite and PostgreSQL with 10,000 households, and
+# PostgreSQL with 100,000. Bench databases are kept between runs (seeding 100,000 takes ~30 s).
+BENCH_PG := postgres://postgres@127.0.0.1:5432
+bench: setup
+	mkdir -p var
+	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-10000.sqlite3 $(BIN)/python manage.py bench --households 10000
+	@if pg_isready -h 127.0.0.1 -p 5432 -q; then \
+		for n in 10000 100000; do \
+			psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='uppka_bench_$$n'" | grep -q 1 \
+				|| createdb -h 127.0.0.1 -U postgres uppka_bench_$$n; \
+			DATABASE_URL=$(BENCH_PG)/uppka_bench_$$n $(BIN)/python manage.py bench --households $$n || exit 1; \
+		done; \
+	else echo "PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL figures skipped."; fi

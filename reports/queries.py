@@ -180,23 +180,24 @@ def summaries(units: pd.DataFrame, key: str, lines: Lines) -> dict[Hashable, Sum
         rose=("rose", "sum"), judged_before=("judged_before", "sum"), poor_before=("poor_before", "sum"),
         judged_after=("judged_after", "sum"), poor_after=("poor_after", "sum"),
     )
+    rows = {row.Index: row for row in grouped.itertuples()}  # .loc per scope is slow for thousands
     result = {}
     for scope, members in active.items():
-        if scope not in grouped.index:
+        g = rows.get(scope)
+        if g is None:
             result[scope] = Summary(int(members), *EMPTY_FIGURES)
             continue
-        g = grouped.loc[scope]
-        n = int(g["n"])
+        n = int(g.n)
         result[scope] = Summary(
             active_members=int(members),
             paired=n,
-            mean_baseline=Fraction(int(g["b6"]), SCALE * n),
-            mean_current=Fraction(int(g["a6"]), SCALE * n),
-            mean_change=Fraction(int(g["c6"]), SCALE * n),
-            median_change=Fraction(float(g["median6"])) / SCALE,
-            pct_increased=Fraction(int(g["rose"]) * 100, n),
-            pct_poor_before=_share(g["poor_before"], g["judged_before"]),
-            pct_poor_after=_share(g["poor_after"], g["judged_after"]),
+            mean_baseline=Fraction(int(g.b6), SCALE * n),
+            mean_current=Fraction(int(g.a6), SCALE * n),
+            mean_change=Fraction(int(g.c6), SCALE * n),
+            median_change=Fraction(float(g.median6)) / SCALE,
+            pct_increased=Fraction(int(g.rose) * 100, n),
+            pct_poor_before=_share(g.poor_before, g.judged_before),
+            pct_poor_after=_share(g.poor_after, g.judged_after),
         )
     return result
 
@@ -236,13 +237,14 @@ class Dataset:
         self.memberships = membership_frame(groups, end_of_month(as_of))
         self.stats = pair_stats(groups, as_of) if not self.memberships.empty else None
 
-    def figures(self) -> Figures:
-        """Summaries for the selection as a whole and per group, OPD, type, kecamatan and kelurahan."""
+    def figures(self, keys=SCOPE_KEYS) -> Figures:
+        """Summaries for the selection as a whole and per scope key (group, OPD, type,
+        kecamatan, kelurahan), computing only the keys asked for."""
         if self.memberships.empty:
-            return Figures(as_of=self.as_of, total=EMPTY, by={key: {} for key in SCOPE_KEYS})
+            return Figures(as_of=self.as_of, total=EMPTY, by={key: {} for key in keys})
         lines = Lines.load()
         frame = self.memberships.assign(all=0)
-        by = {key: summaries(units_frame(frame, self.stats, key), key, lines) for key in ("all", *SCOPE_KEYS)}
+        by = {key: summaries(units_frame(frame, self.stats, key), key, lines) for key in ("all", *keys)}
         return Figures(as_of=self.as_of, total=by.pop("all")[0], by=by)
 
     def progress(self, day: dt.date) -> Progress:

@@ -23,6 +23,7 @@ from reports.rows import group_names, group_rows, sort_rows, summary_rows
 from uppka.formats import round_half_up
 
 GROUPS_PER_PAGE = 50
+REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 
 
 def _get_group_for(user, code) -> Group:
@@ -39,7 +40,7 @@ def dashboard(request):
     today = timezone.localdate()
     groups = Group.objects.all()
     dataset = Dataset(groups, today.replace(day=1))
-    figures = dataset.figures()
+    figures = dataset.figures(keys=("group_id", "opd_id"))
     progress = dataset.progress(today)
     target = Target.objects.filter(year=today.year).first()
     report_month = month_before(today.replace(day=1))
@@ -118,7 +119,7 @@ def index(request):
     if not form.is_valid():
         return render(request, "reports/index.html", {"form": form}, status=400)
     groups = form.selected_groups()
-    figures = Dataset(groups, form.cleaned_data["as_of"]).figures()
+    figures = Dataset(groups, form.cleaned_data["as_of"]).figures(keys=REPORT_KEYS)
     opd = form.cleaned_data.get("opd")
     total_label = f"OPD {opd.code} – {opd.name}" if opd else (
         _("Kota Palopo") if request.user.is_dppkb or request.user.is_superuser else _("All my groups")

@@ -1,0 +1,80 @@
+"""The benchmark behind `make bench`: seed once, then time each page through Django's test
+client and print median server times and query counts. Not part of `make test`."""
+
+import statistics
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from groups.models import Group, Opd
+from households.models import Household
+from households.parsing import month_before
+
+RUNS = 5
+
+
+class Command(BaseCommand):
+    help = "Seed demo data (if the database is empty) and time the main pages."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--households", type=int, default=10_000)
+        parser.add_argument("--months", type=int, default=24)
+        parser.add_argument("--runs", type=int, default=RUNS)
+
+    def handle(self, *args, **options):
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        call_command("migrate", verbosity=0)
+        existing = Household.objects.count()
+        if existing not in (0, options["households"]):
+            self.stderr.write(f"The bench database has {existing} households, not {options['households']}: drop it first.")
+            return
+        if not existing:
+            started = time.perf_counter()
+            call_command("seed_demo", households=options["households"], months=options["months"], seed=1, stdout=self.stdout)
+            self.stdout.write(f"seeded in {time.perf_counter() - started:.1f} s")
+        database = f"{connection.vendor} {options['households']:,} households"
+        self.stdout.write(f"\n== {database}, median of {options['runs']} runs (after one warm-up) ==")
+        for label, user, url in self._pages():
+            client = Client()
+            client.force_login(user)
+            self._time(label, lambda: client.get(url), options["runs"])
+
+    def _pages(self):
+        dppkb = self._user("bench_dppkb", role="dppkb")
+        opd = Opd.objects.get(code="DISTAN")
+        opd_user = self._user("bench_opd", role="opd", opd=opd)
+        group = Group.objects.filter(team__opd=opd).order_by("code").first()
+        cadre = self._user("bench_kader", role="kader")
+        cadre.assigned_groups.set([group])
+        month = f"{month_before(timezone.localdate().replace(day=1)):%Y-%m}"
+        return [
+            ("dashboard (DPPKB)", dppkb, "/reports/dashboard/"),
+            ("city report (DPPKB)", dppkb, "/reports/"),
+            ("city report sorted by change, page 2", dppkb, "/reports/?sort=-change&page=2"),
+            ("OPD report (OPD user)", opd_user, "/reports/"),
+            ("group page", opd_user, f"/reports/kelompok/{group.code}/"),
+            ("cadre home", cadre, "/kader/"),
+            ("entry sheet", cadre, f"/kelompok/{group.code}/isian/{month}/"),
+        ]
+
+    def _user(self, username, **fields):
+        user, _created = User.objects.update_or_create(username=username, defaults=fields)
+        return user
+
+    def _time(self, label, action, runs):
+        action()  # warm-up
+        times = []
+        for _ in range(runs):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = action()
+                times.append(time.perf_counter() - started)
+            assert response.status_code == 200, (label, response.status_code)
+        self.stdout.write(f"{label:<40} {statistics.median(times):7.3f} s  {len(queries):3d} queries")
