@@ -192,9 +192,6 @@ class IncomeReading(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["household", "period"],
-                # Covering on PostgreSQL: the before/after query reads the latest readings of
-                # each household straight from the index (see reports/queries.py).
-                include=["amount"],
                 name="one_reading_per_household_month",
                 violation_error_message=_("This household already has an income for this month."),
             ),
@@ -209,7 +206,12 @@ class IncomeReading(models.Model):
                 violation_error_message=_("The month must be stored as its first day."),
             ),
         ]
-        indexes = [models.Index(fields=["period"], name="reading_period_idx")]
+        indexes = [
+            models.Index(fields=["period"], name="reading_period_idx"),
+            # PostgreSQL only (SQLite skips it): the before/after query reads each
+            # household's latest readings straight from this index (reports/queries.py).
+            models.Index(fields=["household", "period"], include=["amount"], name="reading_covering_idx"),
+        ]
 
     def __str__(self):
         return f"{self.household_id} {self.period:%Y-%m}: {self.amount}"

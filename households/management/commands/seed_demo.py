@@ -38,7 +38,7 @@ class Command(BaseCommand):
             )
         except ValueError as e:
             raise CommandError(str(e)) from e
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Fresh statistics and visibility map after a bulk load: the report query then
             # reads readings with index-only scans.
             with connection.cursor() as cursor:
