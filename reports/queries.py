@@ -102,12 +102,14 @@ MEMBERSHIP_COLUMNS = {
 }
 
 
-def membership_frame(groups, end: dt.date) -> pd.DataFrame:
+NAME_COLUMNS = {"kk_number": "household__kk_number", "head_name": "household__head_name", "group_code": "group__code"}
+
+
+def membership_frame(groups, end: dt.date, *, with_names: bool = False) -> pd.DataFrame:
     """Memberships of the groups that began on or before ``end``, one query."""
-    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(
-        *MEMBERSHIP_COLUMNS.values()
-    )
-    frame = read_frame(queryset, list(MEMBERSHIP_COLUMNS))
+    columns = {**MEMBERSHIP_COLUMNS, **(NAME_COLUMNS if with_names else {})}
+    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(*columns.values())
+    frame = read_frame(queryset, list(columns))
     frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
     frame["left_on"] = pd.to_datetime(frame["left_on"]).astype("datetime64[s]")
     frame["active"] = frame["left_on"].isna() | (frame["left_on"] > pd.Timestamp(end))
@@ -232,9 +234,9 @@ class Dataset:
     """The memberships of a selection of groups and their readings around each join month,
     loaded once (two queries) for every figure of a page."""
 
-    def __init__(self, groups, as_of: dt.date):
+    def __init__(self, groups, as_of: dt.date, *, with_names: bool = False):
         self.as_of = as_of
-        self.memberships = membership_frame(groups, end_of_month(as_of))
+        self.memberships = membership_frame(groups, end_of_month(as_of), with_names=with_names)
         self.stats = pair_stats(groups, as_of) if not self.memberships.empty else None
 
     def figures(self, keys=SCOPE_KEYS) -> Figures:
@@ -246,6 +248,15 @@ class Dataset:
         frame = self.memberships.assign(all=0)
         by = {key: summaries(units_frame(frame, self.stats, key), key, lines) for key in ("all", *keys)}
         return Figures(as_of=self.as_of, total=by.pop("all")[0], by=by)
+
+    def member_figures(self) -> pd.DataFrame:
+        """One row per membership with the sums and counts on each side of its own join
+        month (built with ``with_names=True``), ordered by group code and head's name."""
+        frame = self.memberships.copy()
+        frame["j"] = frame["joined_on"].values.astype("datetime64[M]").astype("datetime64[s]")
+        if self.stats is not None:
+            frame = frame.merge(self.stats, on=["household_id", "j"], how="left")
+        return frame.sort_values(["group_code", "head_name", "household_id"], kind="stable")
 
     def progress(self, day: dt.date) -> Progress:
         """Target progress on a day within the as-of month or before it."""

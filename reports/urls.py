@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("export.xlsx", views.export, name="export"),
     path("kelompok/<str:code>/", views.group_detail, name="group"),
     path("kelompok/<str:code>/kendala/", views.add_problem, name="add_problem"),
     path("kelompok/<str:code>/kendala/<int:pk>/", views.resolve_problem, name="resolve_problem"),

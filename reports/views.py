@@ -1,5 +1,6 @@
 """Report pages: the DPPKB dashboard, the filtered report, a group's before/after."""
 
+import tempfile
 from collections import defaultdict
 
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,11 +19,13 @@ from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTa
 from households.models import IncomeReading
 from households.parsing import month_before
 from reports import compute
+from reports.export import export_report, filter_lines, total_label
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.queries import Dataset, reporting
 from reports.rows import group_names, group_rows, sort_rows, summary_rows
 from uppka.formats import round_half_up
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GROUPS_PER_PAGE = 50
 REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 
@@ -137,6 +141,29 @@ def index(request):
         "query": form.query_string(),
     }
     return render(request, "reports/index.html", context)
+
+
+@login_required
+def export(request):
+    """The report workbook for the same selection as the report page, scoped to the user."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    city_wide = request.user.is_dppkb or request.user.is_superuser
+    file = tempfile.TemporaryFile()
+    export_report(
+        file,
+        groups=form.selected_groups(),
+        as_of=data["as_of"],
+        made_by=request.user.get_full_name() or request.user.get_username(),
+        filters=filter_lines(data, city_wide=city_wide),
+        total_label=total_label(data.get("opd"), city_wide=city_wide),
+    )
+    file.seek(0)
+    scope = data["opd"].code if data.get("opd") else ("kota" if city_wide else request.user.get_username())
+    name = f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower()
+    return FileResponse(file, as_attachment=True, filename=name, content_type=XLSX)
 
 
 @login_required

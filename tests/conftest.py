@@ -1,8 +1,10 @@
+import datetime as dt
 import os
 
 import pytest
+from django.utils import timezone
 
-from tests.factories import make_group, make_member, make_user
+from tests.factories import make_group, make_member, make_reading, make_user
 
 # Playwright's sync API runs an event loop in the main thread; without this every ORM call
 # in a browser test (and live_server's teardown) raises SynchronousOnlyOperation.
@@ -66,6 +68,36 @@ def dppkb_user(db):
 @pytest.fixture
 def admin_user(db):
     return make_user(role="", username="root", is_staff=True, is_superuser=True)
+
+
+TODAY = timezone.localdate()
+THIS_MONTH = TODAY.replace(day=1)
+
+
+def months_ago(n):
+    month = THIS_MONTH
+    for _ in range(n):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return month
+
+
+@pytest.fixture
+def city(group_a, group_b):
+    """Group A (DISTAN, KWT): two families who earn more after joining, one who earns less;
+    group B (DISKAN, NELAYAN): one family, income fell. All joined four months ago."""
+    joined = months_ago(4) + dt.timedelta(days=9)
+    data = {
+        group_a: [("Ani", 1_000_000, 1_300_000), ("Budi", 2_000_000, 2_100_000), ("Citra", 1_500_000, 1_200_000)],
+        group_b: [("Dedi", 3_000_000, 2_500_000)],
+    }
+    for group, families in data.items():
+        for name, before, after in families:
+            household = make_member(group, head_name=name, joined_on=joined).household
+            for n in (5, 6, 7):
+                make_reading(household, months_ago(n), before)
+            for n in (1, 2, 3):
+                make_reading(household, months_ago(n), after)
+    return data
 
 
 # Browser tests -------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""The report workbook of SPEC section 5: sheets Ringkasan, Kelompok and Keluarga.
+
+Rows come from ``reports/rows.py`` (the rows the pages show); this module only writes them,
+streamed with XlsxWriter's constant-memory mode. Sheet names and headers are a contract
+other offices' tools read: they are fixed Indonesian strings, not translations.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import xlsxwriter
+
+from uppka.formats import round_half_up, round_percent
+
+METRIC_HEADERS = [
+    "Anggota Aktif",
+    "Keluarga Berpasangan",
+    "Rata-rata Sebelum (Rp)",
+    "Rata-rata Sesudah (Rp)",
+    "Rata-rata Perubahan (Rp)",
+    "Median Perubahan (Rp)",
+    "% Keluarga Naik",
+]
+SUMMARY_HEADERS = ["Cakupan", *METRIC_HEADERS]
+GROUP_HEADERS = ["Kode Kelompok", "Nama Kelompok", "Jenis Kelompok", "Kode OPD", "Kelurahan", *METRIC_HEADERS]
+MEMBER_HEADERS = [
+    "No KK", "Nama Kepala Keluarga", "Kode Kelompok", "Tanggal Bergabung",
+    "Sebelum (Rp)", "Sesudah (Rp)", "Perubahan (Rp)", "Perubahan (%)",
+]
+MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
+PERCENT_FORMAT = "0.0"
+DATE_FORMAT = "d mmm yyyy"
+
+
+def metric_values(summary) -> list:
+    """The seven figure cells of a scope or group, rounded as SPEC section 4 says."""
+    return [
+        summary.active_members,
+        summary.paired,
+        round_half_up(summary.mean_baseline),
+        round_half_up(summary.mean_current),
+        round_half_up(summary.mean_change),
+        round_half_up(summary.median_change),
+        round_percent(summary.pct_increased),
+    ]
+
+
+def write_report(
+    out,
+    *,
+    header: list[tuple[str, str]],
+    scope_rows: Iterable,
+    group_rows: Iterable,
+    member_rows: Iterable[tuple],
+) -> None:
+    """Write the report workbook to a path or binary file object.
+
+    ``header`` is the block above the Ringkasan table (label, value); ``member_rows`` yields
+    (kk, name, group code, joined date, before, after, change, change %) already rounded.
+    """
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "default_date_format": DATE_FORMAT})
+    money = book.add_format({"num_format": MONEY_FORMAT})
+    percent = book.add_format({"num_format": PERCENT_FORMAT})
+    bold = book.add_format({"bold": True})
+    head = book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1, "text_wrap": True, "valign": "top"})
+    date = book.add_format({"num_format": DATE_FORMAT})
+
+    summary = book.add_worksheet("Ringkasan")
+    summary.set_column(0, 0, 48)
+    summary.set_column(1, 2, 14)
+    summary.set_column(3, 6, 18, money)
+    summary.set_column(7, 7, 12, percent)
+    for row, (label, value) in enumerate(header):
+        summary.write_string(row, 0, label, bold)
+        summary.write_string(row, 1, value)
+    top = len(header) + 1
+    _write_table(summary, top, SUMMARY_HEADERS, head, ([r.label, *metric_values(r.summary)] for r in scope_rows), money, percent, first_money=3)
+
+    groups = book.add_worksheet("Kelompok")
+    groups.set_column(0, 0, 16)
+    groups.set_column(1, 1, 40)
+    groups.set_column(2, 3, 12)
+    groups.set_column(4, 4, 20)
+    groups.set_column(5, 6, 12)
+    groups.set_column(7, 10, 18, money)
+    groups.set_column(11, 11, 12, percent)
+    _write_table(
+        groups, 0, GROUP_HEADERS, head,
+        ([g.code, g.name, g.type_code, g.opd_code, g.kelurahan, *metric_values(g.summary)] for g in group_rows),
+        money, percent, first_money=7,
+    )
+
+    members = book.add_worksheet("Keluarga")
+    members.set_column(0, 0, 20)
+    members.set_column(1, 1, 30)
+    members.set_column(2, 2, 16)
+    members.set_column(3, 3, 14, date)
+    members.set_column(4, 6, 16, money)
+    members.set_column(7, 7, 12, percent)
+    _write_table(members, 0, MEMBER_HEADERS, head, member_rows, money, percent, first_money=4, text_columns=(0,), date_column=3, date_format=date)
+    book.close()
+
+
+def _write_table(sheet, top, headers, head, rows, money, percent, *, first_money, text_columns=(), date_column=None, date_format=None):
+    """A header row (frozen, with an autofilter) and the rows below it, written one by one."""
+    sheet.write_row(top, 0, headers, head)
+    sheet.freeze_panes(top + 1, 0)
+    last = top
+    percent_column = len(headers) - 1
+    for last, values in enumerate(rows, start=top + 1):
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            if column in text_columns:
+                sheet.write_string(last, column, str(value))  # a KK number is text: never 7.37e15
+            elif column == date_column and isinstance(value, dt.date):
+                sheet.write_datetime(last, column, dt.datetime.combine(value, dt.time()), date_format)
+            elif column == percent_column:
+                sheet.write_number(last, column, value, percent)
+            elif column >= first_money:
+                sheet.write_number(last, column, value, money)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(last, column, value)
+            else:
+                sheet.write_string(last, column, str(value))
+    sheet.autofilter(top, 0, max(last, top), len(headers) - 1)

@@ -1,0 +1,48 @@
+"""Building the report workbook for a selection: one computation for the page and the file."""
+
+import datetime as dt
+
+from django.utils import formats, timezone
+
+from groups.models import Opd
+from reports.excel import write_report
+from reports.queries import Dataset
+from reports.rows import group_rows, member_rows, summary_rows
+
+EXPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
+
+
+def export_report(out, *, groups, as_of: dt.date, made_by: str, filters: list[tuple[str, str]], total_label: str) -> None:
+    """Compute the figures of the selected groups as of a month and write the workbook."""
+    dataset = Dataset(groups, as_of, with_names=True)
+    figures = dataset.figures(keys=EXPORT_KEYS)
+    now = timezone.localtime()
+    header = [
+        ("Laporan", "Pendapatan keluarga anggota kelompok UPPKA sebelum dan sesudah bergabung"),
+        *filters,
+        ("Per bulan", formats.date_format(as_of, "F Y", use_l10n=True)),
+        ("Dibuat oleh", made_by),
+        ("Dibuat pada", formats.date_format(now, "j F Y H:i", use_l10n=True) + " WITA"),
+    ]
+    write_report(
+        out,
+        header=header,
+        scope_rows=summary_rows(figures, total_label=total_label),
+        group_rows=group_rows(groups, figures),
+        member_rows=member_rows(dataset.member_figures()),
+    )
+
+
+def filter_lines(cleaned: dict, *, city_wide: bool) -> list[tuple[str, str]]:
+    """The filters as header lines of the Ringkasan sheet."""
+    lines = [("Cakupan", total_label(cleaned.get("opd"), city_wide=city_wide))]
+    for key, label in (("group_type", "Jenis kelompok"), ("kecamatan", "Kecamatan"), ("kelurahan", "Kelurahan")):
+        if cleaned.get(key):
+            lines.append((label, f"{cleaned[key].code} – {cleaned[key].name}"))
+    return lines
+
+
+def total_label(opd: Opd | None, *, city_wide: bool) -> str:
+    if opd:
+        return f"OPD {opd.code} – {opd.name}"
+    return "Kota Palopo" if city_wide else "Kelompok yang dibina atau didampingi pengguna"
