@@ -3,6 +3,7 @@ client and print median server times and query counts. Not part of `make test`."
 
 import statistics
 import time
+import tracemalloc
 
 from django.conf import settings
 from django.core.management import call_command
@@ -45,6 +46,24 @@ class Command(BaseCommand):
             client = Client()
             client.force_login(user)
             self._time(label, lambda: client.get(url), options["runs"])
+        self._bench_export(options["households"])
+
+    def _bench_export(self, households):
+        """The city workbook through the page, once, with its time and peak Python memory."""
+        client = Client()
+        client.force_login(self._user("bench_dppkb", role="dppkb"))
+        tracemalloc.start()
+        started = time.perf_counter()
+        response = client.get("/reports/export.xlsx")
+        size = sum(len(chunk) for chunk in response.streaming_content)
+        elapsed = time.perf_counter() - started
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert response.status_code == 200
+        self.stdout.write(
+            f"{'export city workbook':<40} {elapsed:7.3f} s  {size / 1e6:.1f} MB file, "
+            f"peak Python memory {peak / 2**20:.0f} MiB ({peak / households:.0f} bytes per household)"
+        )
 
     def _pages(self):
         dppkb = self._user("bench_dppkb", role="dppkb")
