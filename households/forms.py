@@ -2,6 +2,7 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -170,3 +171,23 @@ class LeaveForm(forms.Form):
 
     def clean_left_on(self):
         return _not_in_future(self.cleaned_data["left_on"])
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Workbook (.xlsx)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Dry run: check and show what would change, write nothing"), required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size == 0:
+            raise ValidationError(_("The file is empty."))
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(limit)s MB. Split it into several workbooks.")
+                % {"limit": settings.IMPORT_MAX_BYTES // (1024 * 1024)}
+            )
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError(_("Upload an Excel workbook (.xlsx); save CSV or .xls files as .xlsx first."))
+        return upload

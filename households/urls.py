@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views
+from households import import_views, views
 
 app_name = "households"
 
@@ -14,4 +14,9 @@ urlpatterns = [
     path("keluarga/<int:pk>/keluar/<int:membership_pk>/", views.leave, name="leave"),
     path("keluarga/<int:pk>/status/", views.set_active, name="set_active"),
     path("bulan/", views.months, name="months"),
+    path("impor/", import_views.upload, name="import"),
+    path("impor/templat.xlsx", import_views.template, name="import_template"),
+    path("impor/data.xlsx", import_views.data, name="import_data"),
+    path("impor/<str:token>/terapkan/", import_views.confirm, name="import_confirm"),
+    path("impor/<str:token>/kesalahan.xlsx", import_views.error_copy, name="import_errors"),
 ]

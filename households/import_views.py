@@ -1,0 +1,114 @@
+"""Bulk import from a workbook: upload (dry run by default), review, import; template and
+data downloads. DPPKB for the whole city, OPD users for their own groups."""
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from groups.models import Group
+from households import imports
+from households.forms import ImportForm
+from households.importer import apply_plan, describe, plan_import
+from households.parsing import month_before
+from households.workbook import WorkbookError, read_workbook
+from households.xlsx import TooManyRows, write_data, write_error_copy, write_template
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_importer(user):
+    if not (user.is_superuser or user.is_dppkb or user.is_opd):
+        raise PermissionDenied
+
+
+def _xlsx_response(write, filename):
+    file = tempfile.TemporaryFile()
+    write(file)
+    file.seek(0)
+    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+@login_required
+def upload(request):
+    _require_importer(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        token = imports.store_upload(request, form.cleaned_data["file"])
+        return _check_and_maybe_apply(request, token, apply=not form.cleaned_data["dry_run"])
+    return render(request, "households/import.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def confirm(request, token):
+    """Import a workbook that passed its dry run (checked again: data may have changed)."""
+    _require_importer(request.user)
+    return _check_and_maybe_apply(request, token, apply=True)
+
+
+def _check_and_maybe_apply(request, token, *, apply):
+    path = imports.upload_path(request, token)
+    if path is None:
+        raise Http404
+    context = {"form": ImportForm(), "token": token}
+    try:
+        plan = plan_import(read_workbook(path), user=request.user)
+    except WorkbookError as e:
+        imports.discard(token)
+        context["fatal"] = str(e)
+        return render(request, "households/import.html", context, status=400)
+    imports.save_problems(token, plan.problems)
+    context.update(plan=plan, summary=describe(plan.counts()))
+    if plan.errors:
+        return render(request, "households/import.html", context, status=400)
+    if not apply:
+        return render(request, "households/import.html", context)
+    try:
+        apply_plan(plan, user=request.user)
+    except DatabaseError:
+        context["fatal"] = _("The database refused the import (someone may have changed the same data); nothing was saved. Try again.")
+        return render(request, "households/import.html", context, status=409)
+    imports.discard(token)
+    messages.success(request, _("Imported: %(summary)s.") % {"summary": describe(plan.counts())})
+    return redirect("households:import")
+
+
+@login_required
+def error_copy(request, token):
+    _require_importer(request.user)
+    path = imports.upload_path(request, token)
+    if path is None:
+        raise Http404
+    problems = imports.load_problems(token)
+    return _xlsx_response(lambda f: write_error_copy(path, problems, f), "impor-dengan-kesalahan.xlsx")
+
+
+@login_required
+def template(request):
+    _require_importer(request.user)
+    return _xlsx_response(write_template, "templat-impor-uppka.xlsx")
+
+
+@login_required
+def data(request):
+    """DPPKB's data in the import layout (with whole NIKs, so DPPKB only): the groups, their
+    members and the last twelve months of income, to edit and import again."""
+    if not (request.user.is_superuser or request.user.is_dppkb):
+        raise PermissionDenied
+    since = timezone.localdate().replace(day=1)
+    for _i in range(12):
+        since = month_before(since)
+    groups = Group.objects.visible_to(request.user)
+    try:
+        return _xlsx_response(lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
+    except TooManyRows:
+        messages.error(request, _("Too many rows for one workbook."))
+        return redirect("households:import")

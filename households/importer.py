@@ -1,0 +1,437 @@
+"""Checking an import workbook against the database and the user's scope, and applying it.
+
+All or nothing: ``plan_import`` finds every problem at once and writes nothing;
+``apply_plan`` writes a plan without errors in one transaction. Rows are upserts keyed by
+group code, (KK, group code) and (KK, Periode): importing the same file twice changes nothing.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
+from households.models import Household, IncomeReading, Membership
+from households.workbook import (
+    Problem,
+    Sheets,
+    amount_cell,
+    check_kk,
+    check_nik,
+    date_cell,
+    kb_method_cell,
+    not_future,
+    period_cell,
+    text_cell,
+    whole_number,
+)
+
+HOUSEHOLD_FIELDS = ["head_nik", "head_name", "kelurahan_id", "address", "family_size", "kb_method"]
+GROUP_FIELDS = ["name", "group_type_id", "team_id", "kelurahan_id", "formed_on", "business"]
+CHUNK = 5_000
+
+
+@dataclass
+class Plan:
+    problems: list[Problem] = field(default_factory=list)
+    teams: list[WorkingTeam] = field(default_factory=list)  # to create
+    groups_new: list[Group] = field(default_factory=list)
+    groups_changed: list[Group] = field(default_factory=list)
+    households_new: list[Household] = field(default_factory=list)
+    households_changed: list[Household] = field(default_factory=list)
+    memberships_new: list[tuple[str, str, dt.date, dt.date | None]] = field(default_factory=list)  # kk, code, …
+    memberships_changed: list[Membership] = field(default_factory=list)
+    readings_new: list[tuple[str, dt.date, int]] = field(default_factory=list)  # kk, period, amount
+    readings_changed: list[IncomeReading] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.warning]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "groups_new": len(self.groups_new), "groups_changed": len(self.groups_changed),
+            "households_new": len(self.households_new), "households_changed": len(self.households_changed),
+            "memberships_new": len(self.memberships_new), "memberships_changed": len(self.memberships_changed),
+            "readings_new": len(self.readings_new), "readings_changed": len(self.readings_changed),
+            "unchanged": self.unchanged,
+        }
+
+    @property
+    def has_changes(self) -> bool:
+        return any(v for k, v in self.counts().items() if k != "unchanged")
+
+
+def describe(counts: dict[str, int]) -> str:
+    """The plan's counts as one sentence (also used by the upload page)."""
+    labels = {
+        "groups_new": _("new groups"), "groups_changed": _("changed groups"),
+        "households_new": _("new households"), "households_changed": _("changed households"),
+        "memberships_new": _("new memberships"), "memberships_changed": _("changed memberships"),
+        "readings_new": _("new incomes"), "readings_changed": _("changed incomes"),
+        "unchanged": _("rows without changes"),
+    }
+    return ", ".join(f"{counts[key]} {label}" for key, label in labels.items())
+
+
+class Checker:
+    """Collects problems row by row; ``value`` runs one conversion and records its error."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.failed = False
+
+    def start(self):
+        self.failed = False
+
+    def value(self, sheet, row, column, convert, *args, **kwargs):
+        try:
+            return convert(*args, **kwargs)
+        except ValidationError as e:
+            self.error(sheet, row, column, " ".join(e.messages))
+            return None
+
+    def error(self, sheet, row, column, message):
+        self.failed = True
+        self.plan.problems.append(Problem(sheet, row, column, message))
+
+    def warn(self, sheet, row, column, message):
+        self.plan.problems.append(Problem(sheet, row, column, message, warning=True))
+
+
+def plan_import(sheets: Sheets, *, user=None) -> Plan:
+    """Check every row and work out the changes, writing nothing. ``user`` None is the
+    command line (the whole city); an OPD user may only touch their OPD's groups."""
+    plan = Plan(problems=list(sheets.problems))
+    if sheets.errors:
+        return plan
+    scope = Scope(user)
+    check = Checker(plan)
+    groups = _plan_groups(sheets.rows.get("Kelompok", []), scope, check)
+    households = _plan_households(sheets.rows.get("Keluarga", []), groups, scope, check)
+    _plan_readings(sheets.rows.get("Pendapatan", []), households, scope, check)
+    plan.problems.sort(key=lambda p: (list(SHEET_ORDER).index(p.sheet), p.row, p.warning))
+    return plan
+
+
+SHEET_ORDER = {"Kelompok": 0, "Keluarga": 1, "Pendapatan": 2}
+
+
+class Scope:
+    """What the importing user may change."""
+
+    def __init__(self, user):
+        self.user = user
+        self.city_wide = user is None or user.is_superuser or user.is_dppkb
+        self.opd_id = None if self.city_wide else user.opd_id
+        self.visible_groups = None if self.city_wide else set(
+            Group.objects.visible_to(user).values_list("code", flat=True)
+        )
+
+    def may_use_opd(self, opd: Opd) -> bool:
+        return self.city_wide or opd.pk == self.opd_id
+
+    def may_use_group(self, code: str) -> bool:
+        return self.city_wide or code in self.visible_groups
+
+
+def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
+    """Kelompok rows → the groups by code after the import (existing, changed or new)."""
+    sheet = "Kelompok"
+    opds = {o.code.upper(): o for o in Opd.objects.all()}
+    types = {t.code.upper(): t for t in GroupType.objects.all()}
+    kelurahan = {k.code: k for k in Kelurahan.objects.all()}
+    codes = [str(values["Kode Kelompok"] or "").strip() for _, values in rows]
+    existing = {g.code: g for g in Group.objects.filter(code__in=[c for c in codes if c])}
+    teams = {(t.opd_id, t.name.lower()): t for t in WorkingTeam.objects.all()}
+    seen: dict[str, tuple[int, tuple]] = {}
+    result = dict(existing)
+    for number, values in rows:
+        check.start()
+        code = check.value(sheet, number, "Kode Kelompok", text_cell, values["Kode Kelompok"], max_length=30)
+        name = check.value(sheet, number, "Nama Kelompok", text_cell, values["Nama Kelompok"], max_length=200)
+        kind = types.get(str(values["Jenis Kelompok"] or "").strip().upper())
+        if kind is None:
+            check.error(sheet, number, "Jenis Kelompok", _("Unknown type; choose one of: %(choices)s.") % {"choices": ", ".join(sorted(types))})
+        opd = opds.get(str(values["Kode OPD"] or "").strip().upper())
+        if opd is None:
+            check.error(sheet, number, "Kode OPD", _("Unknown OPD code."))
+        elif not scope.may_use_opd(opd):
+            check.error(sheet, number, "Kode OPD", _("You can only import groups of your own OPD."))
+        area = kelurahan.get(str(values["Kode Kelurahan"] or "").strip())
+        if area is None:
+            check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+        formed = check.value(sheet, number, "Tanggal Dibentuk", date_cell, values["Tanggal Dibentuk"], required=False)
+        if formed:
+            check.value(sheet, number, "Tanggal Dibentuk", not_future, formed)
+        business = check.value(sheet, number, "Jenis Usaha", text_cell, values["Jenis Usaha"], max_length=200, required=False)
+        team_name = check.value(sheet, number, "Tim Kerja", text_cell, values["Tim Kerja"], max_length=200, required=False)
+        if code and code in existing and not scope.may_use_group(code):
+            check.error(sheet, number, "Kode Kelompok", _("This group is fostered by another OPD."))
+        if check.failed:
+            continue
+        key = (name, kind.pk, opd.pk, area.pk, formed, business, (team_name or "").lower())
+        if code in seen:
+            if seen[code][1] != key:
+                check.error(sheet, number, "Kode Kelompok", _("This code is already on row %(row)s with different values.") % {"row": seen[code][0]})
+            continue
+        seen[code] = (number, key)
+        team = _team_for(opd, team_name, teams, check.plan)
+        group = existing.get(code) or Group(code=code)
+        new_values = {
+            "name": name, "group_type_id": kind.pk, "team_id": team.pk, "kelurahan_id": area.pk,
+            "formed_on": formed, "business": business or "",
+        }
+        group.pending_team = team  # a team created by this import has no pk until applied
+        if group.pk is None:
+            _assign(group, new_values)
+            check.plan.groups_new.append(group)
+        elif _differs(group, new_values) or team.pk is None:
+            _assign(group, new_values)
+            check.plan.groups_changed.append(group)
+        else:
+            check.plan.unchanged += 1
+        result[code] = group
+    return result
+
+
+def _team_for(opd, name, teams, plan: Plan) -> WorkingTeam:
+    if not name:
+        team = next((t for t in teams.values() if t.opd_id == opd.pk and t.is_default), None)
+        name, is_default = f"Tim Kerja {opd.code}", True
+    else:
+        team = teams.get((opd.pk, name.lower()))
+        is_default = False
+    if team is None:
+        team = WorkingTeam(opd=opd, name=name, is_default=is_default)
+        teams[(opd.pk, name.lower())] = team
+        plan.teams.append(team)
+    return team
+
+
+def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checker) -> dict[str, Household]:
+    """Keluarga rows → households by KK (existing, changed or new), and their memberships."""
+    sheet = "Keluarga"
+    kelurahan = {k.code: k.pk for k in Kelurahan.objects.all()}
+    parsed = []
+    for number, values in rows:
+        check.start()
+        kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
+        nik_result = check.value(sheet, number, "NIK Kepala Keluarga", check_nik, values["NIK Kepala Keluarga"])
+        name = check.value(sheet, number, "Nama Kepala Keluarga", text_cell, values["Nama Kepala Keluarga"], max_length=200)
+        area = kelurahan.get(str(values["Kode Kelurahan"] or "").strip())
+        if area is None:
+            check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+        address = check.value(sheet, number, "Alamat", text_cell, values["Alamat"], max_length=300, required=False)
+        size = check.value(sheet, number, "Jumlah Jiwa", whole_number, values["Jumlah Jiwa"], minimum=1, maximum=50)
+        method = check.value(sheet, number, "Metode KB", kb_method_cell, values["Metode KB"])
+        code = str(values["Kode Kelompok"] or "").strip()
+        if code not in groups:
+            check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
+        elif not scope.may_use_group(code) and groups[code].pk is not None:
+            check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
+        joined = check.value(sheet, number, "Tanggal Bergabung", date_cell, values["Tanggal Bergabung"])
+        if joined:
+            check.value(sheet, number, "Tanggal Bergabung", not_future, joined)
+        left = check.value(sheet, number, "Tanggal Keluar", date_cell, values["Tanggal Keluar"], required=False)
+        if left:
+            check.value(sheet, number, "Tanggal Keluar", not_future, left)
+            if joined and left < joined:
+                check.error(sheet, number, "Tanggal Keluar", _("The date left cannot be before the date joined."))
+        if nik_result:
+            for warning in nik_result[1]:
+                check.warn(sheet, number, "NIK Kepala Keluarga", warning)
+        if not check.failed:
+            details = {"head_nik": nik_result[0], "head_name": name, "kelurahan_id": area, "address": address or "",
+                       "family_size": size, "kb_method": method}
+            parsed.append((number, kk, details, code, joined, left))
+
+    existing = _households_by_kk({kk for _, kk, *_ in parsed})
+    visible = _visible_household_ids(scope, existing)
+    result = dict(existing)
+    first_row: dict[str, tuple[int, dict]] = {}
+    memberships: dict[tuple[str, str], tuple[int, tuple]] = {}
+    for number, kk, details, code, joined, left in parsed:
+        if kk in first_row:
+            other_row, other = first_row[kk]
+            for column, key in (("NIK Kepala Keluarga", "head_nik"), ("Nama Kepala Keluarga", "head_name"),
+                                ("Kode Kelurahan", "kelurahan_id"), ("Alamat", "address"),
+                                ("Jumlah Jiwa", "family_size"), ("Metode KB", "kb_method")):
+                if other[key] != details[key]:
+                    check.error(sheet, number, column, _("Differs from row %(row)s for the same KK.") % {"row": other_row})
+        else:
+            first_row[kk] = (number, details)
+            household = existing.get(kk)
+            if household is None:
+                household = Household(kk_number=kk, **details)
+                check.plan.households_new.append(household)
+                result[kk] = household
+            elif _differs(household, details):
+                if household.pk not in visible:
+                    check.error(sheet, number, "No KK", _(
+                        "This family is registered in another group; only DPPKB or that group's "
+                        "fosterers can change its details."))
+                else:
+                    _assign(household, details)
+                    check.plan.households_changed.append(household)
+            else:
+                check.plan.unchanged += 1
+        key = (kk, code)
+        if key in memberships:
+            if memberships[key][1] != (joined, left):
+                check.error(sheet, number, "Kode Kelompok", _("This KK is already in this group on row %(row)s with other dates.") % {"row": memberships[key][0]})
+            continue
+        memberships[key] = (number, (joined, left))
+    _plan_memberships(memberships, existing, groups, check.plan)
+    return result
+
+
+def _plan_memberships(memberships, existing, groups, plan: Plan):
+    ids = [h.pk for h in existing.values()]
+    current = {}
+    for start in range(0, len(ids), CHUNK):
+        for m in Membership.objects.filter(household_id__in=ids[start:start + CHUNK]).select_related("group"):
+            current[(m.household_id, m.group.code)] = m
+    kk_of = {h.pk: kk for kk, h in existing.items()}
+    by_key = {(kk_of[hid], code): m for (hid, code), m in current.items()}
+    for (kk, code), (_number, (joined, left)) in memberships.items():
+        membership = by_key.get((kk, code))
+        if membership is None:
+            plan.memberships_new.append((kk, code, joined, left))
+        elif (membership.joined_on, membership.left_on) != (joined, left):
+            membership.joined_on, membership.left_on = joined, left
+            plan.memberships_changed.append(membership)
+        else:
+            plan.unchanged += 1
+
+
+def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: Checker):
+    sheet = "Pendapatan"
+    this_month = timezone.localdate().replace(day=1)
+    checked = []
+    for number, values in rows:
+        check.start()
+        kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
+        period = check.value(sheet, number, "Periode", period_cell, values["Periode"])
+        amount = check.value(sheet, number, "Pendapatan", amount_cell, values["Pendapatan"])
+        if period and period > this_month:
+            check.error(sheet, number, "Periode", _("The period cannot be in the future."))
+        if not check.failed:
+            checked.append((number, kk, period, amount))
+    # Families on the Keluarga sheet passed its scope checks; others must already be in the
+    # database and in the user's groups.
+    on_sheet = set(households)
+    households = {**_households_by_kk({kk for _, kk, _, _ in checked} - on_sheet), **households}
+    visible = _visible_household_ids(scope, households)
+    parsed: dict[tuple[str, dt.date], tuple[int, int]] = {}
+    for number, kk, period, amount in checked:
+        if kk not in households:
+            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            continue
+        if kk not in on_sheet and households[kk].pk not in visible:
+            check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
+            continue
+        key = (kk, period)
+        if key in parsed:
+            if parsed[key][1] != amount:
+                check.error(sheet, number, "Pendapatan", _("This period is already on row %(row)s with another amount.") % {"row": parsed[key][0]})
+            continue
+        parsed[key] = (number, amount)
+    ids = {households[kk].pk: kk for kk, _ in parsed if households[kk].pk}
+    current = {}
+    id_list = list(ids)
+    for start in range(0, len(id_list), CHUNK):
+        for reading in IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK]):
+            current[(ids[reading.household_id], reading.period)] = reading
+    for (kk, period), (_number, amount) in parsed.items():
+        reading = current.get((kk, period))
+        if reading is None:
+            check.plan.readings_new.append((kk, period, amount))
+        elif reading.amount != amount:
+            reading.amount = amount
+            check.plan.readings_changed.append(reading)
+        else:
+            check.plan.unchanged += 1
+
+
+def _households_by_kk(kks) -> dict[str, Household]:
+    kks = list(kks)
+    found = {}
+    for start in range(0, len(kks), CHUNK):
+        found.update({h.kk_number: h for h in Household.objects.filter(kk_number__in=kks[start:start + CHUNK])})
+    return found
+
+
+def _visible_household_ids(scope: Scope, households: dict[str, Household]) -> set[int]:
+    ids = [h.pk for h in households.values() if h.pk]
+    if scope.city_wide:
+        return set(ids)
+    visible = set()
+    for start in range(0, len(ids), CHUNK):
+        visible.update(
+            Membership.objects.filter(household_id__in=ids[start:start + CHUNK], group__code__in=scope.visible_groups)
+            .values_list("household_id", flat=True)
+        )
+    return visible
+
+
+def _differs(obj, values: dict) -> bool:
+    return any(getattr(obj, name) != value for name, value in values.items())
+
+
+def _assign(obj, values: dict):
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+@transaction.atomic
+def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
+    """Write a plan without errors; every change is kept in the history with the user."""
+    if plan.errors:
+        raise ValueError("A plan with errors is never applied.")
+    now = timezone.now()
+    for team in plan.teams:
+        team.save()
+    for group in plan.groups_new + plan.groups_changed:
+        group.team = group.pending_team
+        group._history_user = user
+        group.save()
+    history = {"default_user": user, "default_date": now}
+    if plan.households_new:
+        bulk_create_with_history(plan.households_new, Household, batch_size=CHUNK, **history)
+    if plan.households_changed:
+        bulk_update_with_history(plan.households_changed, Household, HOUSEHOLD_FIELDS, batch_size=CHUNK, **history)
+    kks = {kk for kk, *_ in plan.memberships_new} | {kk for kk, *_ in plan.readings_new}
+    ids = {kk: h.pk for kk, h in _households_by_kk(kks).items()}
+    group_ids = dict(Group.objects.filter(code__in={code for _, code, *_ in plan.memberships_new}).values_list("code", "id"))
+    if plan.memberships_new:
+        bulk_create_with_history(
+            [Membership(household_id=ids[kk], group_id=group_ids[code], joined_on=joined, left_on=left)
+             for kk, code, joined, left in plan.memberships_new],
+            Membership, batch_size=CHUNK, **history,
+        )
+    if plan.memberships_changed:
+        bulk_update_with_history(plan.memberships_changed, Membership, ["joined_on", "left_on"], batch_size=CHUNK, **history)
+    if plan.readings_new:
+        bulk_create_with_history(
+            [IncomeReading(household_id=ids[kk], period=period, amount=amount, recorded_by=user, recorded_at=now)
+             for kk, period, amount in plan.readings_new],
+            IncomeReading, batch_size=CHUNK, **history,
+        )
+    for reading in plan.readings_changed:
+        reading.recorded_by, reading.recorded_at = user, now
+    if plan.readings_changed:
+        bulk_update_with_history(
+            plan.readings_changed, IncomeReading, ["amount", "recorded_by", "recorded_at"], batch_size=CHUNK, **history
+        )
+    return plan.counts()
