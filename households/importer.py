@@ -223,6 +223,9 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
     """Keluarga rows → households by KK (existing, changed or new), and their memberships."""
     sheet = "Keluarga"
     kelurahan = {k.code: k.pk for k in Kelurahan.objects.all()}
+    # Families may join groups already in the database and not on the Kelompok sheet.
+    missing = {str(values["Kode Kelompok"] or "").strip() for _, values in rows} - groups.keys()
+    groups = {**{g.code: g for g in Group.objects.filter(code__in=missing)}, **groups}
     parsed = []
     for number, values in rows:
         check.start()
