@@ -41,11 +41,16 @@ clean:
 BENCH_PG := postgres://postgres@127.0.0.1:5432
 bench: setup
 	mkdir -p var
-	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-10000.sqlite3 $(BIN)/python manage.py bench --households 10000
+	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-10000.sqlite3 $(BIN)/python manage.py bench --households 10000 \
+		--data-out var/bench-data-10000.xlsx
+	rm -f var/bench-import.sqlite3*
+	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-import.sqlite3 $(BIN)/python manage.py bench_import var/bench-data-10000.xlsx
 	@if pg_isready -h 127.0.0.1 -p 5432 -q; then \
 		for n in 10000 100000; do \
 			psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='uppka_bench_$$n'" | grep -q 1 \
 				|| createdb -h 127.0.0.1 -U postgres uppka_bench_$$n; \
 			DATABASE_URL=$(BENCH_PG)/uppka_bench_$$n $(BIN)/python manage.py bench --households $$n || exit 1; \
 		done; \
+		dropdb -h 127.0.0.1 -U postgres --if-exists uppka_bench_import && createdb -h 127.0.0.1 -U postgres uppka_bench_import; \
+		DATABASE_URL=$(BENCH_PG)/uppka_bench_import $(BIN)/python manage.py bench_import var/bench-data-10000.xlsx || exit 1; \
 	else echo "PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL figures skipped."; fi

@@ -43,7 +43,7 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         token = imports.store_upload(request, form.cleaned_data["file"])
         return _check_and_maybe_apply(request, token, apply=not form.cleaned_data["dry_run"])
-    return render(request, "households/import.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "households/import.html", {"form": form})
 
 
 @login_required
@@ -64,11 +64,11 @@ def _check_and_maybe_apply(request, token, *, apply):
     except WorkbookError as e:
         imports.discard(token)
         context["fatal"] = str(e)
-        return render(request, "households/import.html", context, status=400)
+        return render(request, "households/import.html", context)
     imports.save_problems(token, plan.problems)
     context.update(plan=plan, summary=describe(plan.counts()))
     if plan.errors:
-        return render(request, "households/import.html", context, status=400)
+        return render(request, "households/import.html", context)
     if not apply:
         return render(request, "households/import.html", context)
     try:

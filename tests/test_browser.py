@@ -114,3 +114,103 @@ def test_cadre_of_another_group_is_refused(page, live_server, cadre_a, cadre_b, 
         expect(page.get_by_role("heading", name="Halaman tidak ditemukan")).to_be_visible()
         expect(page.get_by_text("Ani Lestari")).to_have_count(0)
     assert [e for e in console_errors if "404" not in e] == []
+
+
+def add_income_before_joining(households):
+    """Readings 8–9 months before last month: before the join, so the families are paired."""
+    for household in households:
+        for back, amount in ((8, 900_000), (9, 950_000)):
+            period = LAST_MONTH
+            for _ in range(back):
+                period = month_before(period)
+            make_reading(household, period, amount + household.pk)
+
+
+def test_dppkb_sees_the_dashboard_and_drills_down_to_a_household(
+    page, live_server, dppkb_user, group_with_history, console_errors
+):
+    from groups.models import Target
+
+    Target.objects.create(year=timezone.localdate().year, households=100)
+    add_income_before_joining(group_with_history)
+    log_in(page, live_server, "dppkb_staff")
+    expect(page.get_by_role("heading", name="Dasbor")).to_be_visible()
+    expect(page.get_by_text("3 / 100")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Capaian target")).to_be_visible()
+    assert page.locator("#opd-chart").evaluate("c => c.width > 0 && Chart.getChart(c).data.datasets[1].data.length > 0")
+
+    page.get_by_role("link", name="Laporan lengkap").click()
+    page.get_by_role("link", name="OPD DISTAN – Dinas Pertanian").click()
+    expect(page).to_have_url(re.compile(r"opd=DISTAN"))
+    page.get_by_role("link", name="KWT-A").click()
+    expect(page.get_by_role("heading", name="KWT Melati")).to_be_visible()
+    assert page.locator("#members-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
+    assert page.locator("#changes-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
+    page.get_by_role("link", name="Ani Lestari").click()
+    expect(page.get_by_role("heading", name="Ani Lestari")).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text=group_with_history[0].head_nik)).to_be_visible()  # whole NIK
+    assert console_errors == []
+
+
+def test_opd_user_downloads_the_excel_report_matching_the_page(
+    page, live_server, opd_user, group_with_history, console_errors, tmp_path
+):
+    import openpyxl
+
+    add_income_before_joining(group_with_history)
+    log_in(page, live_server, "opd_distan")
+    expect(page.get_by_role("heading", name="Pendapatan sebelum dan sesudah bergabung")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="KWT-A")
+    cells = row.locator("td").all_inner_texts()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Unduh Excel").click()
+    path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(path)
+    assert path.name.startswith("laporan-uppka-")
+    book = openpyxl.load_workbook(path)
+    group = next(r for r in book["Kelompok"].iter_rows(min_row=2, values_only=True) if r[0] == "KWT-A")
+    rupiah = lambda n: "Rp " + f"{n:,}".replace(",", ".")  # noqa: E731
+    assert [str(group[5]), str(group[6]), rupiah(group[7]), rupiah(group[8]), rupiah(group[9])] == cells[5:10]
+    assert f"{group[11]:.1f}".replace(".", ",") + "%" == cells[11]
+    assert {r[3] for r in book["Kelompok"].iter_rows(min_row=2, values_only=True)} == {"DISTAN"}
+    assert console_errors == []
+
+
+def test_dppkb_uploads_a_workbook_with_errors_fixes_it_and_imports(
+    page, live_server, dppkb_user, group_a, console_errors, tmp_path
+):
+    import openpyxl
+
+    def workbook(kk):
+        book = openpyxl.Workbook()
+        book.active.title = "Kelompok"
+        book["Kelompok"].append(["Kode Kelompok", "Nama Kelompok", "Jenis Kelompok", "Kode OPD", "Kode Kelurahan"])
+        families = book.create_sheet("Keluarga")
+        families.append(["No KK", "NIK Kepala Keluarga", "Nama Kepala Keluarga", "Kode Kelurahan", "Jumlah Jiwa",
+                         "Metode KB", "Kode Kelompok", "Tanggal Bergabung"])
+        families.append([kk, "7373015506800123", "Rina Impor", "73.73.01.1001", 3, "PIL", "KWT-A", "2024-03-01"])
+        incomes = book.create_sheet("Pendapatan")
+        incomes.append(["No KK", "Periode", "Pendapatan"])
+        incomes.append([kk, "2024-02", "1.100.000"])
+        path = tmp_path / f"impor-{len(str(kk))}.xlsx"
+        book.save(path)
+        return path
+
+    log_in(page, live_server, "dppkb_staff")
+    page.goto(f"{live_server.url}/impor/")
+    page.get_by_label("Workbook (.xlsx)").set_input_files(workbook("737301999900012"))  # 15 digits
+    page.get_by_role("button", name="Unggah").click()
+    expect(page.get_by_text("Ditemukan 2 masalah")).to_be_visible()  # on both sheets
+    for sheet in ("Keluarga", "Pendapatan"):
+        expect(page.get_by_role("row").filter(has_text=sheet).filter(has_text="No KK")).to_contain_text("16 angka")
+    expect(page.get_by_role("link", name="Unduh workbook dengan kolom kesalahan")).to_be_visible()
+    assert not Household.objects.exists()
+
+    page.get_by_label("Workbook (.xlsx)").set_input_files(workbook("7373019999000123"))
+    page.get_by_role("button", name="Unggah").click()
+    expect(page.get_by_text("1 keluarga baru")).to_be_visible()
+    page.get_by_role("button", name="Impor sekarang").click()
+    expect(page.get_by_text("Berhasil diimpor")).to_be_visible()
+    household = Household.objects.get(kk_number="7373019999000123")
+    assert household.readings.get().amount == 1_100_000
+    assert console_errors == []

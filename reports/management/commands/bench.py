@@ -1,6 +1,7 @@
 """The benchmark behind `make bench`: seed once, then time each page through Django's test
 client and print median server times and query counts. Not part of `make test`."""
 
+import datetime as dt
 import statistics
 import time
 import tracemalloc
@@ -17,6 +18,7 @@ from accounts.models import User
 from groups.models import Group, Opd
 from households.models import Household
 from households.parsing import month_before
+from households.xlsx import write_data
 
 RUNS = 5
 
@@ -28,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--households", type=int, default=10_000)
         parser.add_argument("--months", type=int, default=24)
         parser.add_argument("--runs", type=int, default=RUNS)
+        parser.add_argument(
+            "--data-out", help="also write all data in the import layout to this file (for bench_import)"
+        )
 
     def handle(self, *args, **options):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -47,6 +52,10 @@ class Command(BaseCommand):
             client.force_login(user)
             self._time(label, lambda: client.get(url), options["runs"])
         self._bench_export(options["households"])
+        if options["data_out"]:
+            started = time.perf_counter()
+            write_data(options["data_out"], groups=Group.objects.all(), since=dt.date(2000, 1, 1))
+            self.stdout.write(f"{'data in the import layout':<40} {time.perf_counter() - started:7.3f} s  -> {options['data_out']}")
 
     def _bench_export(self, households):
         """The city workbook through the page, once, with its time and peak Python memory."""
