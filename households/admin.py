@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from groups.admin import NoDeleteMixin, activate, deactivate
-from households.models import Household, IncomeReading, Membership
+from households.models import ClosedMonth, Household, IncomeReading, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -53,4 +53,14 @@ class IncomeReadingAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ClosedMonth)
+class ClosedMonthAdmin(SimpleHistoryAdmin):
+    list_display = ["period", "closed_by", "closed_at"]
+    readonly_fields = ["closed_by", "closed_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.closed_by = request.user
         super().save_model(request, obj, form, change)

@@ -137,9 +137,21 @@ def record_leaving(*, membership: Membership, left_on: dt.date) -> Membership:
     return membership
 
 
+@transaction.atomic
 def set_household_active(*, household: Household, active: bool) -> Household:
+    """Deactivate (never delete) a household, or activate it again.
+
+    Deactivating also ends its open memberships today, so it leaves the entry sheets and
+    the active-member counts while its history stays in the before/after figures.
+    Activating does not restore memberships: the family is registered into a group again.
+    """
     household.is_active = active
     household.save(update_fields=["is_active"])
+    if not active:
+        today = timezone.localdate()
+        for membership in household.memberships.filter(left_on__isnull=True):
+            membership.left_on = max(today, membership.joined_on)
+            membership.save(update_fields=["left_on"])
     return household
 
 

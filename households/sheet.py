@@ -28,12 +28,9 @@ class SheetRow:
 
 
 def active_members(group_ids, period: dt.date):
-    """Memberships active at the end of the month, of active households (SPEC section 4)."""
-    return (
-        Membership.objects.active_on(last_day(period))
-        .filter(group_id__in=group_ids, household__is_active=True)
-        .select_related("household")
-    )
+    """Memberships active at the end of the month (SPEC section 4). A deactivated household
+    left its groups on the day it was deactivated, so it drops out from then on."""
+    return Membership.objects.active_on(last_day(period)).filter(group_id__in=group_ids).select_related("household")
 
 
 def sheet_rows(group: Group, period: dt.date) -> list[SheetRow]:

@@ -274,8 +274,11 @@ def test_deactivated_household_leaves_the_entry_sheet_and_keeps_its_data(client,
     household = member_a.household
     assert client.post(f"/keluarga/{household.pk}/status/", {"active": "0"}).status_code == 302
     household.refresh_from_db()
+    member_a.refresh_from_db()
     assert household.is_active is False
-    assert household.head_name not in client.get("/kelompok/KWT-A/isian/2024-05/").content.decode()
+    assert member_a.left_on == TODAY  # it left its groups today; its history stays
+    assert household.head_name not in client.get(f"/kelompok/KWT-A/isian/{TODAY:%Y-%m}/").content.decode()
+    assert household.head_name in client.get("/kelompok/KWT-A/isian/2024-05/").content.decode()
     assert client.get(f"/keluarga/{household.pk}/").status_code == 200
     client.post(f"/keluarga/{household.pk}/status/", {"active": "1"})
     household.refresh_from_db()
