@@ -5,7 +5,6 @@ COPY, SQLite's executemany. History tables are not filled: demo data is the star
 """
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,8 @@ from groups.models import (
     Target,
     WorkingTeam,
 )
-from households.models import Household, IncomeReading, KbMethod, Membership
+from households.bulk import bulk_insert
+from households.models import Household, IncomeReading, Membership
 
 MALE_NAMES = [
     "Andi", "Muhammad", "Abdul", "Baso", "Ahmad", "Syamsul", "Haerul", "Ridwan", "Hasan",
@@ -80,24 +80,6 @@ def month_starts(last: dt.date, count: int) -> list[dt.date]:
     """The ``count`` month starts ending with ``last``'s month, oldest first."""
     index = last.year * 12 + last.month - 1
     return [dt.date((i) // 12, (i) % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
-
-
-def _bulk_insert(model, frame: pd.DataFrame) -> None:
-    """Insert a DataFrame whose columns are the table's column names."""
-    if frame.empty:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            buffer = io.StringIO()
-            frame.to_csv(buffer, header=False, index=False)
-            buffer.seek(0)
-            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
-        else:
-            marks = ", ".join(["%s"] * len(frame.columns))
-            rows = frame.astype(object).itertuples(index=False, name=None)
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(rows))
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -191,7 +173,7 @@ def seed_demo(*, households: int, months: int, seed: int, last_month: dt.date) -
             "created_at": _timestamp(dt.datetime.combine(periods[0], dt.time(2, 0))),
         }
     )
-    _bulk_insert(Household, frame)
+    bulk_insert(Household, frame)
     ids_by_kk = dict(Household.objects.values_list("kk_number", "id"))
     household_ids = np.array([ids_by_kk[k] for k in frame["kk_number"]])
 
@@ -231,7 +213,7 @@ def seed_demo(*, households: int, months: int, seed: int, last_month: dt.date) -
         ],
         ignore_index=True,
     )
-    _bulk_insert(Membership, memberships)
+    bulk_insert(Membership, memberships)
 
     # Monthly income: a household's own level (Rp 0.5–6 million), ±10% noise, most families
     # earning a little more in the six months after joining; some months never recorded.
@@ -258,7 +240,7 @@ def seed_demo(*, households: int, months: int, seed: int, last_month: dt.date) -
         }
     )
     for start in range(0, len(readings), 500_000):
-        _bulk_insert(IncomeReading, readings.iloc[start : start + 500_000])
+        bulk_insert(IncomeReading, readings.iloc[start : start + 500_000])
 
     # Problems for about a third of the groups; market access is the most common.
     problems = []

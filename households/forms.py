@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from uppka.formats import format_rupiah
 from households.identity import nik_warnings, normalize_number, validate_kk
 from households.models import Household
 from households.parsing import parse_amount
+from uppka.formats import format_rupiah
 
 ROW_FIELD = re.compile(r"^(amount|was|confirm)_(\d+)$")
 

@@ -5,9 +5,9 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from uppka.formats import format_rupiah
 from households.identity import mask_nik
 from households.models import Household, IncomeReading, Membership
+from uppka.formats import format_rupiah
 
 TRACKED = {
     Household: ["kk_number", "head_nik", "head_name", "kelurahan", "address", "family_size", "kb_method", "is_active"],

@@ -6,21 +6,23 @@ group code, (KK, group code) and (KK, Periode): importing the same file twice ch
 """
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pandas as pd
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
+from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
 from households.workbook import (
     Problem,
     Sheets,
     amount_cell,
+    as_text,
     check_kk,
     check_nik,
     date_cell,
@@ -151,7 +153,7 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
     opds = {o.code.upper(): o for o in Opd.objects.all()}
     types = {t.code.upper(): t for t in GroupType.objects.all()}
     kelurahan = {k.code: k for k in Kelurahan.objects.all()}
-    codes = [str(values["Kode Kelompok"] or "").strip() for _, values in rows]
+    codes = [as_text(values["Kode Kelompok"]) for _, values in rows]
     existing = {g.code: g for g in Group.objects.filter(code__in=[c for c in codes if c])}
     teams = {(t.opd_id, t.name.lower()): t for t in WorkingTeam.objects.all()}
     seen: dict[str, tuple[int, tuple]] = {}
@@ -160,15 +162,15 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
         check.start()
         code = check.value(sheet, number, "Kode Kelompok", text_cell, values["Kode Kelompok"], max_length=30)
         name = check.value(sheet, number, "Nama Kelompok", text_cell, values["Nama Kelompok"], max_length=200)
-        kind = types.get(str(values["Jenis Kelompok"] or "").strip().upper())
+        kind = types.get(as_text(values["Jenis Kelompok"]).upper())
         if kind is None:
             check.error(sheet, number, "Jenis Kelompok", _("Unknown type; choose one of: %(choices)s.") % {"choices": ", ".join(sorted(types))})
-        opd = opds.get(str(values["Kode OPD"] or "").strip().upper())
+        opd = opds.get(as_text(values["Kode OPD"]).upper())
         if opd is None:
             check.error(sheet, number, "Kode OPD", _("Unknown OPD code."))
         elif not scope.may_use_opd(opd):
             check.error(sheet, number, "Kode OPD", _("You can only import groups of your own OPD."))
-        area = kelurahan.get(str(values["Kode Kelurahan"] or "").strip())
+        area = kelurahan.get(as_text(values["Kode Kelurahan"]))
         if area is None:
             check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
         formed = check.value(sheet, number, "Tanggal Dibentuk", date_cell, values["Tanggal Dibentuk"], required=False)
@@ -224,7 +226,7 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
     sheet = "Keluarga"
     kelurahan = {k.code: k.pk for k in Kelurahan.objects.all()}
     # Families may join groups already in the database and not on the Kelompok sheet.
-    missing = {str(values["Kode Kelompok"] or "").strip() for _, values in rows} - groups.keys()
+    missing = {as_text(values["Kode Kelompok"]) for _, values in rows} - groups.keys()
     groups = {**{g.code: g for g in Group.objects.filter(code__in=missing)}, **groups}
     parsed = []
     for number, values in rows:
@@ -232,13 +234,13 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
         kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
         nik_result = check.value(sheet, number, "NIK Kepala Keluarga", check_nik, values["NIK Kepala Keluarga"])
         name = check.value(sheet, number, "Nama Kepala Keluarga", text_cell, values["Nama Kepala Keluarga"], max_length=200)
-        area = kelurahan.get(str(values["Kode Kelurahan"] or "").strip())
+        area = kelurahan.get(as_text(values["Kode Kelurahan"]))
         if area is None:
             check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
         address = check.value(sheet, number, "Alamat", text_cell, values["Alamat"], max_length=300, required=False)
         size = check.value(sheet, number, "Jumlah Jiwa", whole_number, values["Jumlah Jiwa"], minimum=1, maximum=50)
         method = check.value(sheet, number, "Metode KB", kb_method_cell, values["Metode KB"])
-        code = str(values["Kode Kelompok"] or "").strip()
+        code = as_text(values["Kode Kelompok"])
         if code not in groups:
             check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
         elif not scope.may_use_group(code) and groups[code].pk is not None:
@@ -397,6 +399,31 @@ def _assign(obj, values: dict):
         setattr(obj, name, value)
 
 
+def _insert_readings(rows, ids, *, user, now):
+    """New readings and their history ("created", by the importing user) in two bulk
+    statements: hundreds of thousands of rows are too many for the ORM's bulk_create."""
+    stamp = db_timestamp(now)
+    user_id = user.pk if user else None
+    bulk_insert(IncomeReading, pd.DataFrame({
+        "household_id": [ids[kk] for kk, _, _ in rows],
+        "period": [period.isoformat() for _, period, _ in rows],
+        "amount": [amount for _, _, amount in rows],
+        "recorded_by_id": pd.array([user_id] * len(rows), dtype="Int64"),
+        "recorded_at": [stamp] * len(rows),
+    }))
+    # Every reading stamped with this import's exact time is one it just inserted (changed
+    # readings get the same stamp later, through bulk_update_with_history).
+    quote = connection.ops.quote_name
+    columns = "id, household_id, period, amount, recorded_by_id, recorded_at"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(IncomeReading.history.model._meta.db_table)} "
+            f"({columns}, history_date, history_change_reason, history_type, history_user_id) "
+            f"SELECT {columns}, %s, NULL, '+', %s FROM {quote(IncomeReading._meta.db_table)} WHERE recorded_at = %s",
+            [stamp, user_id, stamp],
+        )
+
+
 @transaction.atomic
 def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
     """Write a plan without errors; every change is kept in the history with the user."""
@@ -426,11 +453,7 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
     if plan.memberships_changed:
         bulk_update_with_history(plan.memberships_changed, Membership, ["joined_on", "left_on"], batch_size=CHUNK, **history)
     if plan.readings_new:
-        bulk_create_with_history(
-            [IncomeReading(household_id=ids[kk], period=period, amount=amount, recorded_by=user, recorded_at=now)
-             for kk, period, amount in plan.readings_new],
-            IncomeReading, batch_size=CHUNK, **history,
-        )
+        _insert_readings(plan.readings_new, ids, user=user, now=now)
     for reading in plan.readings_changed:
         reading.recorded_by, reading.recorded_at = user, now
     if plan.readings_changed:

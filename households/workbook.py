@@ -10,12 +10,13 @@ import datetime as dt
 import re
 import zipfile
 from dataclasses import dataclass, field
+from html import unescape
 
-import openpyxl
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from households.identity import nik_warnings, validate_kk, validate_nik
 from households.models import KbMethod
@@ -89,62 +90,78 @@ class WorkbookError(Exception):
 def read_workbook(path) -> Sheets:
     """Read the three sheets' rows by header name. Raises WorkbookError when the file is not
     a readable .xlsx; everything else (missing sheets or columns, formulas, merged cells,
-    too many rows) becomes a Problem."""
+    too many rows) becomes a Problem.
+
+    Values come from python-calamine (several times faster than openpyxl on big sheets);
+    formulas are found in the sheets' XML, since calamine only sees their cached values.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            merged = _sheets_with_merged_cells(archive)
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
-        raise WorkbookError(_("This file is not an Excel workbook (.xlsx) that can be read.")) from e
-    except Exception as e:  # openpyxl raises many kinds on damaged files
+            formulas = _formula_cells(archive)
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # a renamed CSV or PDF, an empty file, a damaged zip …
         raise WorkbookError(_("This file is not an Excel workbook (.xlsx) that can be read.")) from e
     result = Sheets()
-    try:
-        titles = {normalize_header(title): title for title in book.sheetnames}
-        for sheet_name, columns in SHEETS.items():
-            title = titles.get(normalize_header(sheet_name))
-            if title is None:
-                result.problems.append(Problem(sheet_name, 0, "", _("This sheet is missing from the workbook.")))
-                continue
-            if title in merged:
-                result.problems.append(
-                    Problem(sheet_name, 0, "", _("This sheet has merged cells; unmerge all cells and upload again."))
-                )
-                continue
-            result.rows[sheet_name] = _read_sheet(book[title], sheet_name, columns, result.problems)
-    finally:
-        book.close()
+    titles = {normalize_header(title): title for title in book.sheet_names}
+    for sheet_name, columns in SHEETS.items():
+        title = titles.get(normalize_header(sheet_name))
+        if title is None:
+            result.problems.append(Problem(sheet_name, 0, "", _("This sheet is missing from the workbook.")))
+            continue
+        try:
+            sheet = book.get_sheet_by_name(title)
+        except Exception as e:
+            raise WorkbookError(_("This file is not an Excel workbook (.xlsx) that can be read.")) from e
+        if sheet.merged_cell_ranges:
+            result.problems.append(Problem(sheet_name, 0, "", _("This sheet has merged cells; unmerge all cells and upload again.")))
+            continue
+        result.rows[sheet_name] = _read_sheet(sheet, sheet_name, columns, formulas.get(title, set()), result.problems)
     return result
 
 
-def _sheets_with_merged_cells(archive: zipfile.ZipFile) -> set[str]:
-    """Titles of sheets with merged cells (read-only openpyxl does not report them)."""
-    names = {}
+def _formula_cells(archive: zipfile.ZipFile) -> dict[str, set[tuple[int, int]]]:
+    """Sheet title → (row, column index) of every cell holding a formula."""
     workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
     rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
-    targets.update({k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
-    for title, rel_id in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook):
-        target = targets.get(rel_id, "")
-        names[title] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    merged = set()
-    for title, path in names.items():
-        try:
-            with archive.open(path) as sheet:
-                tail = b""
-                while chunk := sheet.read(1 << 20):
-                    if b"<mergeCell " in tail + chunk:
-                        merged.add(title)
-                        break
-                    tail = chunk[-20:]
-        except KeyError:
-            continue
-    return merged
+    targets = {}
+    for attributes in re.findall(r"<Relationship ([^>]*)>", rels):
+        found = dict(re.findall(r'(\w+)="([^"]*)"', attributes))
+        targets[found.get("Id")] = found.get("Target", "")
+    result = {}
+    for attributes in re.findall(r"<sheet ([^>]*)>", workbook):
+        found = dict(re.findall(r'([\w:]+)="([^"]*)"', attributes))
+        target = targets.get(found.get("r:id"), "")
+        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if path in archive.namelist():
+            result[unescape(found.get("name", ""))] = _scan_formulas(archive, path)
+    return result
 
 
-def _read_sheet(sheet, sheet_name, columns, problems) -> list[tuple[int, dict]]:
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None) or ()
+FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*>\s*<f[\s>/]')
+
+
+def _scan_formulas(archive, path) -> set[tuple[int, int]]:
+    cells, tail = set(), b""
+    with archive.open(path) as sheet:
+        while chunk := sheet.read(1 << 20):
+            for letters, row in FORMULA_CELL.findall(tail + chunk):
+                cells.add((int(row), column_index(letters.decode())))
+            tail = chunk[-400:]  # a cell split across two chunks is seen in the next pass
+    return cells
+
+
+def column_index(letters: str) -> int:
+    """``A`` → 0, ``Z`` → 25, ``AA`` → 26."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
+def _read_sheet(sheet, sheet_name, columns, formulas, problems) -> list[tuple[int, dict]]:
+    first_column = sheet.start[1] if sheet.start else 0
+    rows = enumerate(sheet.iter_rows(), start=1)  # calamine counts rows from the top of the sheet
+    number, header = next(((n, r) for n, r in rows if any(str(v).strip() for v in r)), (1, []))
     positions = {}
     for index, text in enumerate(header):
         key = normalize_header(text)
@@ -152,13 +169,14 @@ def _read_sheet(sheet, sheet_name, columns, problems) -> list[tuple[int, dict]]:
             positions[key] = index
     missing = [c.name for c in columns if c.required and c.key not in positions]
     for name in missing:
-        problems.append(Problem(sheet_name, 1, name, _("This column is missing from the header row.")))
+        problems.append(Problem(sheet_name, number, name, _("This column is missing from the header row.")))
     if missing:
         return []
+    formula_columns = {first_column + positions[c.key]: c.name for c in columns if c.key in positions}
     result, empty_run = [], 0
-    for number, values in enumerate(rows, start=2):
+    for number, values in rows:
         picked = {c.name: _cell(values, positions.get(c.key)) for c in columns}
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in picked.values()):
+        if all(v is None or v == "" for v in picked.values()):
             empty_run += 1
             if empty_run >= EMPTY_ROWS_BEFORE_STOP:
                 problems.append(
@@ -171,19 +189,28 @@ def _read_sheet(sheet, sheet_name, columns, problems) -> list[tuple[int, dict]]:
         if number > MAX_ROWS:
             problems.append(Problem(sheet_name, number, "", _("Too many rows.")))
             break
-        formulas = [name for name, v in picked.items() if isinstance(v, str) and v.startswith("=")]
-        for name in formulas:
+        bad = [name for (row, column), name in _formulas_in_row(formulas, number, formula_columns)]
+        for name in bad:
             problems.append(Problem(sheet_name, number, name, _("Contains a formula; copy and paste it as a value.")))
-        if not formulas:
+        if not bad:
             result.append((number, picked))
     return result
+
+
+def _formulas_in_row(formulas, number, formula_columns):
+    if not formulas:
+        return []
+    return [((number, column), name) for column, name in formula_columns.items() if (number, column) in formulas]
 
 
 def _cell(values, index):
     if index is None or index >= len(values):
         return None
     value = values[index]
-    return value.strip() if isinstance(value, str) else value
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
 
 
 # Cell conversions: each returns a value or raises ValidationError with an Indonesian message.
@@ -244,10 +271,17 @@ def whole_number(value, *, minimum: int, maximum: int) -> int:
     return value
 
 
-def text_cell(value, *, max_length: int, required: bool = True) -> str:
-    text = "" if value is None else str(value).strip()
+def as_text(value) -> str:
+    """A cell as text: a code typed as a number (101) reads back as ``101``, not ``101.0``."""
+    if value is None:
+        return ""
     if isinstance(value, float) and value.is_integer():
-        text = str(int(value))
+        return str(int(value))
+    return str(value).strip()
+
+
+def text_cell(value, *, max_length: int, required: bool = True) -> str:
+    text = as_text(value)
     if required and not text:
         raise ValidationError(_("Required."))
     if len(text) > max_length:

@@ -18,7 +18,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 
-from groups.models import Group, PovertyLine
+from groups.models import PovertyLine
 from households.models import IncomeReading, KbMethod, Membership
 from reports.compute import Summary, end_of_month
 

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from django.utils.translation import gettext as _
 
 from groups.models import Group, GroupType, Kecamatan, Opd

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from households.models import ClosedMonth, Household, IncomeReading, Membership
 from households.parsing import month_before
-from tests.factories import make_group, make_household, make_member, make_reading
+from tests.factories import make_group, make_member, make_reading
 
 TODAY = timezone.localdate()
 LAST_MONTH = month_before(TODAY.replace(day=1))

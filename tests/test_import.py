@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 
 from groups.models import Group, WorkingTeam
 from households.models import Household, IncomeReading, Membership
-from tests.factories import make_member, make_reading
+from tests.factories import make_reading
 
 GROUP_HEADER = ["Kode Kelompok", "Nama Kelompok", "Jenis Kelompok", "Kode OPD", "Kode Kelurahan", "Tanggal Dibentuk", "Jenis Usaha", "Tim Kerja"]
 FAMILY_HEADER = ["No KK", "NIK Kepala Keluarga", "Nama Kepala Keluarga", "Kode Kelurahan", "Alamat", "Jumlah Jiwa", "Metode KB", "Kode Kelompok", "Tanggal Bergabung", "Tanggal Keluar"]
@@ -290,17 +290,15 @@ def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path):
 
 @pytest.mark.django_db
 def test_a_failure_while_writing_leaves_nothing_behind(wb, monkeypatch):
+    from django.db import DatabaseError
+
     import households.importer as importer
 
-    original = importer.bulk_create_with_history
+    def disk_full(*args, **kwargs):
+        raise DatabaseError("disk full")
 
-    def fail_on_readings(objs, model, **kwargs):
-        if model is IncomeReading:
-            raise importer.DatabaseError("disk full") if hasattr(importer, "DatabaseError") else RuntimeError("disk full")
-        return original(objs, model, **kwargs)
-
-    monkeypatch.setattr(importer, "bulk_create_with_history", fail_on_readings)
-    with pytest.raises(Exception, match="disk full"):
+    monkeypatch.setattr(importer, "_insert_readings", disk_full)  # after groups, households, memberships
+    with pytest.raises(CommandError, match="Tidak ada yang disimpan: disk full"):
         run(wb())
     assert counts() == (0, 0, 0, 0)
 

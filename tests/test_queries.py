@@ -5,8 +5,10 @@ import random
 
 import pytest
 
-from groups.models import Group, PovertyLine as PovertyLineRow
-from households.models import Household, IncomeReading, Membership as MembershipRow
+from groups.models import Group
+from groups.models import PovertyLine as PovertyLineRow
+from households.models import Household, IncomeReading
+from households.models import Membership as MembershipRow
 from reports import compute
 from reports.queries import compute_figures
 from tests.factories import make_group, make_household

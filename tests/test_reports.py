@@ -1,15 +1,14 @@
 """Report pages: the dashboard, the filtered report and the group page, for every role."""
 
-import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from groups.models import GroupProblem, Target
 from reports import compute
-from tests.conftest import TODAY, THIS_MONTH, months_ago
+from tests.conftest import THIS_MONTH, TODAY, months_ago
 from tests.factories import make_group, make_member, make_reading
 from uppka.formats import format_percent, format_rupiah
+
 
 def expected_group(group):
     members = [

@@ -5,6 +5,7 @@ the site answers to a real host name (ALLOWED_HOSTS beyond localhost): then a re
 SECRET_KEY is required and cookies, HSTS and redirects are hardened.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -12,8 +13,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from uppka.env import env_bool, env_list
-
-import os
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
