@@ -353,18 +353,18 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
             continue
         parsed[key] = (number, amount)
     ids = {households[kk].pk: kk for kk, _ in parsed if households[kk].pk}
-    current = {}
+    current = {}  # plain values: building a model object for every unchanged reading is slow
     id_list = list(ids)
     for start in range(0, len(id_list), CHUNK):
-        for reading in IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK]):
-            current[(ids[reading.household_id], reading.period)] = reading
+        readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
+        for pk, household_id, period, amount in readings.values_list("id", "household_id", "period", "amount"):
+            current[(ids[household_id], period)] = (pk, household_id, amount)
     for (kk, period), (_number, amount) in parsed.items():
-        reading = current.get((kk, period))
-        if reading is None:
+        found = current.get((kk, period))
+        if found is None:
             check.plan.readings_new.append((kk, period, amount))
-        elif reading.amount != amount:
-            reading.amount = amount
-            check.plan.readings_changed.append(reading)
+        elif found[2] != amount:
+            check.plan.readings_changed.append(IncomeReading(id=found[0], household_id=found[1], period=period, amount=amount))
         else:
             check.plan.unchanged += 1
 

@@ -14,7 +14,7 @@ EXPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 
 def export_report(out, *, groups, as_of: dt.date, made_by: str, filters: list[tuple[str, str]], total_label: str) -> None:
     """Compute the figures of the selected groups as of a month and write the workbook."""
-    dataset = Dataset(groups, as_of, with_names=True)
+    dataset = Dataset(groups, as_of)
     figures = dataset.figures(keys=EXPORT_KEYS)
     now = timezone.localtime()
     header = [
@@ -29,7 +29,7 @@ def export_report(out, *, groups, as_of: dt.date, made_by: str, filters: list[tu
         header=header,
         scope_rows=summary_rows(figures, total_label=total_label),
         group_rows=group_rows(groups, figures),
-        member_rows=member_rows(dataset.member_figures()),
+        member_rows=(row for chunk in dataset.member_figures() for row in member_rows(chunk)),
     )
 
 

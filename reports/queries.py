@@ -8,7 +8,8 @@ values at the end.
 """
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from itertools import islice
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -102,14 +103,12 @@ MEMBERSHIP_COLUMNS = {
 }
 
 
-NAME_COLUMNS = {"kk_number": "household__kk_number", "head_name": "household__head_name", "group_code": "group__code"}
-
-
-def membership_frame(groups, end: dt.date, *, with_names: bool = False) -> pd.DataFrame:
+def membership_frame(groups, end: dt.date) -> pd.DataFrame:
     """Memberships of the groups that began on or before ``end``, one query."""
-    columns = {**MEMBERSHIP_COLUMNS, **(NAME_COLUMNS if with_names else {})}
-    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(*columns.values())
-    frame = read_frame(queryset, list(columns))
+    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(
+        *MEMBERSHIP_COLUMNS.values()
+    )
+    frame = read_frame(queryset, list(MEMBERSHIP_COLUMNS))
     frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
     frame["left_on"] = pd.to_datetime(frame["left_on"]).astype("datetime64[s]")
     frame["active"] = frame["left_on"].isna() | (frame["left_on"] > pd.Timestamp(end))
@@ -234,9 +233,10 @@ class Dataset:
     """The memberships of a selection of groups and their readings around each join month,
     loaded once (two queries) for every figure of a page."""
 
-    def __init__(self, groups, as_of: dt.date, *, with_names: bool = False):
+    def __init__(self, groups, as_of: dt.date):
+        self.groups = groups
         self.as_of = as_of
-        self.memberships = membership_frame(groups, end_of_month(as_of), with_names=with_names)
+        self.memberships = membership_frame(groups, end_of_month(as_of))
         self.stats = pair_stats(groups, as_of) if not self.memberships.empty else None
 
     def figures(self, keys=SCOPE_KEYS) -> Figures:
@@ -249,14 +249,23 @@ class Dataset:
         by = {key: summaries(units_frame(frame, self.stats, key), key, lines) for key in ("all", *keys)}
         return Figures(as_of=self.as_of, total=by.pop("all")[0], by=by)
 
-    def member_figures(self) -> pd.DataFrame:
-        """One row per membership with the sums and counts on each side of its own join
-        month (built with ``with_names=True``), ordered by group code and head's name."""
-        frame = self.memberships.copy()
-        frame["j"] = frame["joined_on"].values.astype("datetime64[M]").astype("datetime64[s]")
-        if self.stats is not None:
-            frame = frame.merge(self.stats, on=["household_id", "j"], how="left")
-        return frame.sort_values(["group_code", "head_name", "household_id"], kind="stable")
+    def member_figures(self, chunk_size: int = 5_000) -> Iterator[pd.DataFrame]:
+        """One row per membership (KK, name, group code, join date) with the sums and counts
+        on each side of its own join month, ordered by group code and head's name, in
+        chunks: the names and numbers of a whole city never sit in memory at once."""
+        stats = self.stats.set_index(["household_id", "j"]) if self.stats is not None else None
+        rows = (
+            Membership.objects.filter(group__in=self.groups, joined_on__lte=end_of_month(self.as_of))
+            .order_by("group__code", "household__head_name", "household_id")
+            .values_list("household_id", "joined_on", "household__kk_number", "household__head_name", "group__code")
+            .iterator(chunk_size=chunk_size)
+        )
+        columns = ["household_id", "joined_on", "kk_number", "head_name", "group_code"]
+        while chunk := list(islice(rows, chunk_size)):
+            frame = pd.DataFrame(chunk, columns=columns)
+            frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
+            frame["j"] = frame["joined_on"].values.astype("datetime64[M]").astype("datetime64[s]")
+            yield frame.join(stats, on=["household_id", "j"]) if stats is not None else frame
 
     def progress(self, day: dt.date) -> Progress:
         """Target progress on a day within the as-of month or before it."""

@@ -89,10 +89,13 @@ def group_names(ids) -> dict[int, Group]:
 
 
 def member_rows(frame) -> Iterator[tuple]:
-    """Keluarga rows from ``Dataset.member_figures()``: before, after and change rounded
+    """Keluarga rows from a chunk of ``Dataset.member_figures()``: before, after and change rounded
     half away from zero with exact integer arithmetic, change % to one decimal."""
     if frame.empty:
         return
+    for column in ("b_sum", "b_n", "a_sum", "a_n"):
+        if column not in frame:
+            frame[column] = 0
     b_sum, b_n = frame["b_sum"].fillna(0).to_numpy("int64"), frame["b_n"].fillna(0).to_numpy("int64")
     a_sum, a_n = frame["a_sum"].fillna(0).to_numpy("int64"), frame["a_n"].fillna(0).to_numpy("int64")
     has_before, has_after = b_n > 0, a_n > 0

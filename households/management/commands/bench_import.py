@@ -1,7 +1,7 @@
 """`make bench`: import a workbook into an empty database and time it, then again."""
 
+import resource
 import time
-import tracemalloc
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -24,7 +24,6 @@ class Command(BaseCommand):
             raise CommandError("bench_import needs an empty database.")
         self.stdout.write(f"\n== import into an empty {connection.vendor} database ==")
         for attempt in ("first import", "same file again"):
-            tracemalloc.start()
             started = time.perf_counter()
             sheets = read_workbook(options["file"])
             read = time.perf_counter()
@@ -34,11 +33,10 @@ class Command(BaseCommand):
                 raise CommandError("\n".join(p.line() for p in plan.errors[:20]))
             apply_plan(plan)
             done = time.perf_counter()
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
             counts = plan.counts()
             self.stdout.write(
                 f"{attempt:<18} {done - started:6.1f} s (read {read - started:.1f}, check {planned - read:.1f}, "
                 f"write {done - planned:.1f}); {counts['households_new']} households, {counts['readings_new']} "
-                f"readings new, {counts['unchanged']} unchanged; peak Python memory {peak / 2**20:.0f} MiB"
+                f"readings new, {counts['unchanged']} unchanged; peak RSS {peak / 2**20:.0f} MiB"
             )
