@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 
 @login_required
@@ -15,3 +17,9 @@ def home(request):
     if user.is_staff:
         return redirect("admin:index")
     return render(request, "accounts/no_role.html", status=403)
+
+
+def favicon(request):
+    # Looked up per request: with the manifest storage the hashed name exists only after
+    # collectstatic.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -62,7 +62,11 @@ def other_opd_user(db):
 
 @pytest.fixture
 def dppkb_user(db):
-    return make_user(role="dppkb", username="dppkb_staff", is_staff=True)
+    from accounts.permissions import grant_dppkb_permissions
+
+    user = make_user(role="dppkb", username="dppkb_staff", is_staff=True)
+    grant_dppkb_permissions(user)
+    return user
 
 
 @pytest.fixture
