@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup bench messages check-deploy clean
+.PHONY: run test setup bench messages check-deploy clean backup restore
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,3 +54,12 @@ bench: setup
 		dropdb -h 127.0.0.1 -U postgres --if-exists uppka_bench_import && createdb -h 127.0.0.1 -U postgres uppka_bench_import; \
 		DATABASE_URL=$(BENCH_PG)/uppka_bench_import $(BIN)/python manage.py bench_import var/bench-data-10000.xlsx || exit 1; \
 	else echo "PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL figures skipped."; fi
+
+# Backups of the database DATABASE_URL points at (SQLite or PostgreSQL), in var/backups/.
+backup: setup
+	$(BIN)/python manage.py backup
+
+# make restore FILE=var/backups/uppka-….sqlite3 (stop the app first)
+restore: setup
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/…"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" --yes

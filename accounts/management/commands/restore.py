@@ -1,0 +1,43 @@
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from accounts.management.commands.backup import pg_env
+
+
+class Command(BaseCommand):
+    help = "Replace the whole database with a backup made by `manage.py backup`. Stop the app first."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path} does not exist.")
+        if not options["yes"] and input(f"Replace the database with {path}? Type yes: ").strip() != "yes":
+            raise CommandError("Nothing was restored.")
+        if connection.vendor == "postgresql":
+            connection.close()
+            result = subprocess.run(
+                ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", pg_env()["PGDATABASE"], str(path)],
+                env=pg_env(), capture_output=True, text=True,
+            )
+            if result.returncode:
+                raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+        else:
+            try:
+                source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                source.execute("PRAGMA schema_version").fetchone()
+            except sqlite3.DatabaseError as e:
+                raise CommandError(f"{path} is not an SQLite backup: {e}") from e
+            connection.ensure_connection()
+            try:
+                source.backup(connection.connection)
+            finally:
+                source.close()
+        self.stdout.write(f"Database restored from {path}")
