@@ -48,3 +48,33 @@ class User(AbstractUser):
     @property
     def is_dppkb(self) -> bool:
         return self.role == self.Role.DPPKB
+
+
+class AccessLog(models.Model):
+    """Who looked at or took out personal data: household pages, exports, imports."""
+
+    class Action(models.TextChoices):
+        VIEW_HOUSEHOLD = "view_household", _("viewed a household")
+        EXPORT_REPORT = "export_report", _("exported the report workbook")
+        DOWNLOAD_DATA = "download_data", _("downloaded data for editing")
+        IMPORT = "import", _("imported a workbook")
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    target = models.CharField(_("what"), max_length=300)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target}"
+
+    @classmethod
+    def record(cls, request, action: str, target: str) -> "AccessLog":
+        return cls.objects.create(
+            user=request.user, action=action, target=target[:300], ip_address=request.META.get("REMOTE_ADDR") or None
+        )

@@ -1,7 +1,12 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.utils.dateparse import parse_datetime
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+
+from accounts.audit import latest_changes
+from accounts.models import AccessLog
 
 
 @login_required
@@ -23,3 +28,21 @@ def favicon(request):
     # Looked up per request: with the manifest storage the hashed name exists only after
     # collectstatic.
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+@login_required
+def audit(request):
+    """DPPKB's audit: the latest changes (who, when, old → new) and who viewed or exported what."""
+    if not (request.user.is_superuser or request.user.is_dppkb):
+        raise PermissionDenied
+    before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    if request.GET.get("view") == "access":
+        entries = AccessLog.objects.select_related("user")
+        if before:
+            entries = entries.filter(at__lt=before)
+        entries = list(entries[:50])
+        context = {"view": "access", "entries": entries, "next": entries[-1].at if len(entries) == 50 else None}
+    else:
+        entries = latest_changes(before=before)
+        context = {"view": "changes", "entries": entries, "next": entries[-1].when if len(entries) == 50 else None}
+    return render(request, "accounts/audit.html", context)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import AccessLog
 from groups.models import Group
 from households import imports
 from households.forms import ImportForm
@@ -77,6 +78,7 @@ def _check_and_maybe_apply(request, token, *, apply):
         context["fatal"] = _("The database refused the import (someone may have changed the same data); nothing was saved. Try again.")
         return render(request, "households/import.html", context, status=409)
     imports.discard(token)
+    AccessLog.record(request, AccessLog.Action.IMPORT, describe(plan.counts()))
     messages.success(request, _("Imported: %(summary)s.") % {"summary": describe(plan.counts())})
     return redirect("households:import")
 
@@ -107,6 +109,7 @@ def data(request):
     for _i in range(12):
         since = month_before(since)
     groups = Group.objects.visible_to(request.user)
+    AccessLog.record(request, AccessLog.Action.DOWNLOAD_DATA, f"semua kelompok, pendapatan sejak {since:%Y-%m}")
     try:
         return _xlsx_response(lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
     except TooManyRows:

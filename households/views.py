@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import AccessLog
 from groups.models import Group
 from households import services
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm
@@ -184,6 +185,7 @@ def register(request, code):
 def detail(request, pk):
     """A household: details, memberships, income history with a chart, and its changes."""
     household = _get_household_for(request.user, pk)
+    AccessLog.record(request, AccessLog.Action.VIEW_HOUSEHOLD, f"KK {household.kk_number} – {household.head_name}")
     groups = Group.objects.visible_to(request.user)
     editable_groups = set(Group.objects.editable_by(request.user).values_list("pk", flat=True))
     memberships = list(household.memberships.filter(group__in=groups).select_related("group").order_by("joined_on"))

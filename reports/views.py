@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import AccessLog, User
 from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, PovertyLine, Target
 from households.models import IncomeReading
 from households.parsing import month_before
@@ -161,6 +161,10 @@ def export(request):
         total_label=total_label(data.get("opd"), city_wide=city_wide),
     )
     file.seek(0)
+    AccessLog.record(
+        request, AccessLog.Action.EXPORT_REPORT,
+        "; ".join(f"{label}: {value}" for label, value in [*filter_lines(data, city_wide=city_wide), ("Per bulan", f"{data['as_of']:%Y-%m}")]),
+    )
     scope = data["opd"].code if data.get("opd") else ("kota" if city_wide else request.user.get_username())
     name = f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower()
     return FileResponse(file, as_attachment=True, filename=name, content_type=XLSX)

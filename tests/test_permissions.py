@@ -32,6 +32,7 @@ MATRIX = {
     "password_change_done": ("get", None, SIGNED_IN),
     "favicon": ("get", None, [301] * 7),
     "set_language": ("post", None, [R] * 7),
+    "audit": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "households:cadre_home": ("get", None, [LOGIN, 200, 200, 403, 403, 403, 403]),
     "households:group_members": ("get", {"code": "KWT-A"}, GROUP_A_VIEW),
     "households:entry_sheet_default": ("get", {"code": "KWT-A"}, [LOGIN, R, 404, 404, R, R, R]),
