@@ -251,3 +251,23 @@ def test_saving_a_sheet_uses_a_fixed_number_of_queries(client, cadre_a, group_a,
     assert IncomeReading.objects.filter(period=MAY, amount=1_200_000).count() == 30
     with django_assert_max_num_queries(15):
         client.get(URL)
+
+
+@pytest.mark.django_db
+def test_a_crash_in_the_middle_of_saving_leaves_nothing_half_saved(client, cadre_a, members, monkeypatch):
+    """New readings are inserted first, corrections after: make the second step fail."""
+    from django.db import DatabaseError
+
+    import households.services as services
+
+    client.force_login(cadre_a)
+    client.post(URL, sheet_data(members, ["1.150.000", "", ""]))  # Ani has a reading now
+
+    def power_cut(*args, **kwargs):
+        raise DatabaseError("power cut")
+
+    monkeypatch.setattr(services, "bulk_update_with_history", power_cut)
+    was = {members[0].pk: "1150000"}
+    with pytest.raises(DatabaseError):
+        client.post(URL, sheet_data(members, ["1.200.000", "1.600.000", "2.100.000"], was=was))
+    assert amounts() == {"Ani": 1_150_000}  # Budi's and Citra's new rows were rolled back too
