@@ -42,6 +42,10 @@ def _data_sheet(book, formats, name):
         sheet.set_column(index, index, width, formats["text"] if column in TEXT_COLUMNS else None)
     sheet.write_row(0, 0, columns, formats["head"])
     sheet.freeze_panes(1, 0)
+    sheet.set_paper(9)  # A4 landscape, one page wide, the header on every page
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
     return sheet, columns
 
 

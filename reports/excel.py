@@ -102,9 +102,15 @@ def write_report(
 
 
 def _write_table(sheet, top, headers, head, rows, money, percent, *, first_money, text_columns=(), date_column=None, date_format=None):
-    """A header row (frozen, with an autofilter) and the rows below it, written one by one."""
+    """A header row (frozen, with an autofilter) and the rows below it, written one by one.
+    Printed on A4 landscape, all columns on one page wide, the header row on every page."""
+    sheet.set_row(top, 30)  # two lines for the wrapped headers (no autofit in constant memory)
     sheet.write_row(top, 0, headers, head)
     sheet.freeze_panes(top + 1, 0)
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(top)
     last = top
     percent_column = len(headers) - 1
     for last, values in enumerate(rows, start=top + 1):
