@@ -63,6 +63,8 @@ def write_template(out) -> None:
             sheet.data_validation(1, columns.index("Jenis Kelompok"), 50_000, columns.index("Jenis Kelompok"),
                                   {"validate": "list", "source": codes})
     guide = book.add_worksheet("Petunjuk")
+    guide.set_landscape()
+    guide.fit_to_pages(1, 0)
     guide.set_column(0, 0, 26)
     guide.set_column(1, 12, 20)
     lines = [
