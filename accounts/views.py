@@ -1,9 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.utils.dateparse import parse_datetime
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.dateparse import parse_datetime
 
 from accounts.audit import latest_changes
 from accounts.models import AccessLog

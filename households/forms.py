@@ -13,6 +13,12 @@ from households.models import Household
 from households.parsing import parse_amount
 from uppka.formats import format_rupiah
 
+
+def error_text(form) -> str:
+    """All of a form's error messages in one line, for a flash message after a redirect."""
+    return " ".join(message for errors in form.errors.values() for message in errors)
+
+
 ROW_FIELD = re.compile(r"^(amount|was|confirm)_(\d+)$")
 
 

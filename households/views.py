@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import AccessLog
 from groups.models import Group
 from households import services
-from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm
+from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, error_text
 from households.history import change_history
 from households.models import ClosedMonth, Household, IncomeReading, Membership
 from households.parsing import month_before, parse_period
@@ -228,7 +228,7 @@ def leave(request, pk, membership_pk):
         else:
             messages.success(request, _("Recorded: left %(group)s.") % {"group": membership.group.name})
     else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, error_text(form))
     return redirect("households:detail", pk=household.pk)
 
 

@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from groups.models import Opd
 from reports.excel import write_report
@@ -13,7 +14,15 @@ EXPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 
 
 def export_report(out, *, groups, as_of: dt.date, made_by: str, filters: list[tuple[str, str]], total_label: str) -> None:
-    """Compute the figures of the selected groups as of a month and write the workbook."""
+    """Compute the figures of the selected groups as of a month and write the workbook.
+
+    The workbook is a contract in Indonesian, whatever language the user reads the site in.
+    """
+    with translation.override("id"):
+        _export(out, groups=groups, as_of=as_of, made_by=made_by, filters=filters, total_label=total_label)
+
+
+def _export(out, *, groups, as_of, made_by, filters, total_label):
     dataset = Dataset(groups, as_of)
     figures = dataset.figures(keys=EXPORT_KEYS)
     now = timezone.localtime()
@@ -43,6 +52,7 @@ def filter_lines(cleaned: dict, *, city_wide: bool) -> list[tuple[str, str]]:
 
 
 def total_label(opd: Opd | None, *, city_wide: bool) -> str:
+    """The first summary line: the OPD asked for, the city for DPPKB, or the user's groups."""
     if opd:
         return f"OPD {opd.code} – {opd.name}"
-    return "Kota Palopo" if city_wide else "Kelompok yang dibina atau didampingi pengguna"
+    return _("Kota Palopo") if city_wide else _("All my groups")

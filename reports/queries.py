@@ -9,9 +9,9 @@ values at the end.
 
 import datetime as dt
 from collections.abc import Hashable, Iterator
-from itertools import islice
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -78,13 +78,16 @@ def pair_stats(groups, as_of: dt.date) -> pd.DataFrame:
         params = [*pairs_params, as_of]  # FROM pairs, then the "after" LATERAL
     else:
         params = [as_of, as_of, as_of, *pairs_params]  # three "after" subqueries, then FROM pairs
-    with connection.cursor() as cursor:
-        cursor.execute(_pair_stats_sql(groups_sql), params)
-        rows = cursor.fetchall()
-    frame = pd.DataFrame(rows, columns=["household_id", "j", "b_sum", "b_n", "b_last", "a_sum", "a_n", "a_last"])
+    return fetch_frame(_pair_stats_sql(groups_sql), params, STATS_COLUMNS, _compact_stats)
+
+
+STATS_COLUMNS = ["household_id", "j", "b_sum", "b_n", "b_last", "a_sum", "a_n", "a_last"]
+
+
+def _compact_stats(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("j", "b_last", "a_last"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
-    for column in ("b_sum", "b_n", "a_sum", "a_n"):
+    for column in ("household_id", "b_sum", "b_n", "a_sum", "a_n"):
         frame[column] = frame[column].fillna(0).astype("int64")
     return frame
 
@@ -108,23 +111,38 @@ def membership_frame(groups, end: dt.date) -> pd.DataFrame:
     queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(
         *MEMBERSHIP_COLUMNS.values()
     )
-    frame = read_frame(queryset, list(MEMBERSHIP_COLUMNS))
-    frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
-    frame["left_on"] = pd.to_datetime(frame["left_on"]).astype("datetime64[s]")
-    frame["active"] = frame["left_on"].isna() | (frame["left_on"] > pd.Timestamp(end))
-    return frame
-
-
-def read_frame(queryset, columns: list[str]) -> pd.DataFrame:
-    """Run a values_list queryset straight through the cursor: for a hundred thousand rows
-    Django's per-row conversion costs more than the query."""
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:  # e.g. Group.objects.none()
-        return pd.DataFrame([], columns=columns)
-    with connection.cursor() as cursor:
+        return _compact_memberships(pd.DataFrame([], columns=list(MEMBERSHIP_COLUMNS)), end)
+    return fetch_frame(sql, params, list(MEMBERSHIP_COLUMNS), lambda frame: _compact_memberships(frame, end))
+
+
+def _compact_memberships(frame: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
+    frame["left_on"] = pd.to_datetime(frame["left_on"]).astype("datetime64[s]")
+    frame["active"] = frame["left_on"].isna() | (frame["left_on"] > pd.Timestamp(end))
+    frame["acceptor"] = frame.pop("kb_method") != KbMethod.TIDAK
+    for column in ("household_id", "group_id", "opd_id", "type_id", "kelurahan_id", "kecamatan_id", "family_size"):
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+FETCH_ROWS = 20_000
+
+
+def fetch_frame(sql: str, params, columns: list[str], compact) -> pd.DataFrame:
+    """Run SQL and build a DataFrame chunk by chunk, each chunk turned into compact numeric
+    columns at once: a hundred thousand rows never sit in memory as Python objects (and on
+    PostgreSQL a server-side cursor keeps them out of the client library too)."""
+    chunks = []
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            chunks.append(compact(pd.DataFrame(rows, columns=columns)))
+    if not chunks:
+        return compact(pd.DataFrame([], columns=columns))
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
 @dataclass(frozen=True)
@@ -275,7 +293,7 @@ class Dataset:
             return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
         stamp = pd.Timestamp(day)
         counted = frame[
-            (frame["kb_method"] != KbMethod.TIDAK)
+            frame["acceptor"]
             & (frame["joined_on"] <= stamp)
             & (frame["left_on"].isna() | (frame["left_on"] > stamp))
         ]

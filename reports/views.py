@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog, User
 from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, PovertyLine, Target
+from households.forms import error_text
 from households.models import IncomeReading
 from households.parsing import month_before
 from reports import compute
@@ -124,10 +125,7 @@ def index(request):
         return render(request, "reports/index.html", {"form": form}, status=400)
     groups = form.selected_groups()
     figures = Dataset(groups, form.cleaned_data["as_of"]).figures(keys=REPORT_KEYS)
-    opd = form.cleaned_data.get("opd")
-    total_label = f"OPD {opd.code} – {opd.name}" if opd else (
-        _("Kota Palopo") if request.user.is_dppkb or request.user.is_superuser else _("All my groups")
-    )
+    label = total_label(form.cleaned_data.get("opd"), city_wide=request.user.is_dppkb or request.user.is_superuser)
     sort = request.GET.get("sort", "code")
     rows = sort_rows(group_rows(groups, figures), sort)
     page = Paginator(rows, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -135,7 +133,7 @@ def index(request):
         "form": form,
         "as_of": figures.as_of,
         "figures": figures,
-        "scope_rows": summary_rows(figures, total_label=total_label),
+        "scope_rows": summary_rows(figures, total_label=label),
         "page": page,
         "sort": sort,
         "query": form.query_string(),
@@ -237,7 +235,7 @@ def add_problem(request, code):
         problem.save()
         messages.success(request, _("The problem was recorded."))
     else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, error_text(form))
     return redirect("reports:group", code=group.code)
 
 

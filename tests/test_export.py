@@ -184,3 +184,14 @@ def test_command_refuses_bad_arguments(tmp_path, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("export_report", "--out", str(tmp_path / "x.xlsx"), *args)
     assert not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.django_db
+def test_workbook_stays_indonesian_for_a_user_reading_the_site_in_english(client, dppkb_user, city):
+    client.force_login(dppkb_user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Download Excel" in client.get("/reports/").content.decode()
+    _, _, (_, rows) = summary_table(workbook(client.get("/reports/export.xlsx")))
+    assert [r["Cakupan"] for r in rows][:4] == [
+        "Kota Palopo", "OPD DISKAN – Dinas Perikanan", "OPD DISTAN – Dinas Pertanian", "Jenis KWT – Kelompok Wanita Tani",
+    ]
