@@ -1,13 +1,11 @@
 """Bulk import from a workbook: upload (dry run by default), review, import; template and
 data downloads. DPPKB for the whole city, OPD users for their own groups."""
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,20 +19,12 @@ from households.importer import apply_plan, describe, plan_import
 from households.parsing import month_before
 from households.workbook import WorkbookError, read_workbook
 from households.xlsx import TooManyRows, write_data, write_error_copy, write_template
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from uppka.responses import xlsx_response
 
 
 def _require_importer(user):
     if not (user.is_superuser or user.is_dppkb or user.is_opd):
         raise PermissionDenied
-
-
-def _xlsx_response(write, filename):
-    file = tempfile.TemporaryFile()
-    write(file)
-    file.seek(0)
-    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX)
 
 
 @login_required
@@ -90,13 +80,13 @@ def error_copy(request, token):
     if path is None:
         raise Http404
     problems = imports.load_problems(token)
-    return _xlsx_response(lambda f: write_error_copy(path, problems, f), "impor-dengan-kesalahan.xlsx")
+    return xlsx_response(lambda f: write_error_copy(path, problems, f), "impor-dengan-kesalahan.xlsx")
 
 
 @login_required
 def template(request):
     _require_importer(request.user)
-    return _xlsx_response(write_template, "templat-impor-uppka.xlsx")
+    return xlsx_response(write_template, "templat-impor-uppka.xlsx")
 
 
 @login_required
@@ -111,7 +101,7 @@ def data(request):
     groups = Group.objects.visible_to(request.user)
     AccessLog.record(request, AccessLog.Action.DOWNLOAD_DATA, f"semua kelompok, pendapatan sejak {since:%Y-%m}")
     try:
-        return _xlsx_response(lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
+        return xlsx_response(lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
     except TooManyRows:
         messages.error(request, _("Too many rows for one workbook."))
         return redirect("households:import")

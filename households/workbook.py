@@ -221,7 +221,7 @@ def identity_number(value, *, label: str) -> str:
     the 16th may already be lost and the stored number cannot be trusted."""
     if value is None or value == "":
         raise ValidationError(_("Required."))
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         raise ValidationError(capfirst(
             _("The %(label)s is stored as a number, so Excel may already have changed its last digit. "
               "Format the column as Text and type the number again.") % {"label": label}

@@ -1,6 +1,5 @@
 """Report pages: the DPPKB dashboard, the filtered report, a group's before/after."""
 
-import tempfile
 from collections import defaultdict
 
 from django.contrib import messages
@@ -8,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +23,8 @@ from reports.forms import ProblemForm, ReportFilterForm
 from reports.queries import Dataset, reporting
 from reports.rows import group_names, group_rows, sort_rows, summary_rows
 from uppka.formats import round_half_up
+from uppka.responses import xlsx_response
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GROUPS_PER_PAGE = 50
 REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 
@@ -149,23 +147,21 @@ def export(request):
         return render(request, "reports/index.html", {"form": form}, status=400)
     data = form.cleaned_data
     city_wide = request.user.is_dppkb or request.user.is_superuser
-    file = tempfile.TemporaryFile()
-    export_report(
-        file,
-        groups=form.selected_groups(),
-        as_of=data["as_of"],
-        made_by=request.user.get_full_name() or request.user.get_username(),
-        filters=filter_lines(data, city_wide=city_wide),
-        total_label=total_label(data.get("opd"), city_wide=city_wide),
-    )
-    file.seek(0)
-    AccessLog.record(
-        request, AccessLog.Action.EXPORT_REPORT,
-        "; ".join(f"{label}: {value}" for label, value in [*filter_lines(data, city_wide=city_wide), ("Per bulan", f"{data['as_of']:%Y-%m}")]),
-    )
+    filters = filter_lines(data, city_wide=city_wide)
+    logged = [*filters, ("Per bulan", f"{data['as_of']:%Y-%m}")]
+    AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, "; ".join(f"{label}: {value}" for label, value in logged))
     scope = data["opd"].code if data.get("opd") else ("kota" if city_wide else request.user.get_username())
-    name = f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower()
-    return FileResponse(file, as_attachment=True, filename=name, content_type=XLSX)
+    return xlsx_response(
+        lambda file: export_report(
+            file,
+            groups=form.selected_groups(),
+            as_of=data["as_of"],
+            made_by=request.user.get_full_name() or request.user.get_username(),
+            filters=filters,
+            total_label=total_label(data.get("opd"), city_wide=city_wide),
+        ),
+        f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower(),
+    )
 
 
 @login_required
