@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import AccessLog, User
 from groups.models import Group
 
 
@@ -22,3 +22,23 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + ((_("Role"), {"fields": ["role", "opd"]}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Role"), {"fields": ["role", "opd"]}),)
     inlines = [AssignedGroupInline]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read only: the log is evidence, nobody edits it."""
+
+    list_display = ["at", "user", "action", "target", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["user__username", "target"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -24,6 +24,7 @@ def master_data(transactional_db):
     load_master_data(django_apps)
 
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 800}
 LAST_MONTH = month_before(timezone.localdate().replace(day=1))
 
 
@@ -126,14 +127,16 @@ def add_income_before_joining(households):
             make_reading(household, period, amount + household.pk)
 
 
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_dppkb_sees_the_dashboard_and_drills_down_to_a_household(
-    page, live_server, dppkb_user, group_with_history, console_errors
+    page, live_server, dppkb_user, group_with_history, console_errors, viewport
 ):
     from groups.models import Target
 
     Target.objects.create(year=timezone.localdate().year, households=100)
     add_income_before_joining(group_with_history)
     log_in(page, live_server, "dppkb_staff")
+    page.set_viewport_size(viewport)
     expect(page.get_by_role("heading", name="Dasbor")).to_be_visible()
     expect(page.get_by_text("3 / 100")).to_be_visible()
     expect(page.get_by_role("progressbar", name="Capaian target")).to_be_visible()
