@@ -5,7 +5,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,17 +13,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog
 from groups.models import Group
+from groups.shortcuts import get_group_for
 from households import services
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, error_text
 from households.history import change_history
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from households.parsing import month_before, parse_period
+from households.parsing import month_after, month_before, parse_period
 from households.sheet import active_members, sheet_rows
-
-
-def _get_group_for(user, code, *, edit=False) -> Group:
-    groups = Group.objects.editable_by(user) if edit else Group.objects.visible_to(user)
-    return get_object_or_404(groups.select_related("group_type", "team__opd", "kelurahan"), code=code)
 
 
 def _get_household_for(user, pk, *, edit=False) -> Household:
@@ -71,7 +66,7 @@ def cadre_home(request):
 
 @login_required
 def group_members(request, code):
-    group = _get_group_for(request.user, code)
+    group = get_group_for(request.user, code)
     today = timezone.localdate()
     memberships = (
         Membership.objects.filter(group=group).select_related("household").order_by("household__head_name")
@@ -88,14 +83,14 @@ def group_members(request, code):
 
 @login_required
 def entry_sheet_default(request, code):
-    group = _get_group_for(request.user, code)
+    group = get_group_for(request.user, code)
     return redirect("households:entry_sheet", code=group.code, month=f"{_reporting_month():%Y-%m}")
 
 
 @login_required
 def entry_sheet(request, code, month):
     """Every active member of a group with an amount for the month, saved in one go."""
-    group = _get_group_for(request.user, code)
+    group = get_group_for(request.user, code)
     period = _period_or_404(month)
     this_month = timezone.localdate().replace(day=1)
     if period > this_month:
@@ -131,7 +126,7 @@ def entry_sheet(request, code, month):
     context = {
         "group": group, "period": period, "form": form, "writable": writable, "closed": closed,
         "can_edit": can_edit, "previous": month_before(period),
-        "next": None if period >= this_month else (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1),
+        "next": None if period >= this_month else month_after(period),
     }
     return render(request, "households/entry_sheet.html", context)
 
@@ -139,7 +134,7 @@ def entry_sheet(request, code, month):
 @login_required
 def register(request, code):
     """Register a family into a group: search by KK first so nobody is registered twice."""
-    group = _get_group_for(request.user, code, edit=True)
+    group = get_group_for(request.user, code, edit=True)
     search = KkSearchForm(request.GET or None)
     if not search.is_bound or not search.is_valid():
         return render(request, "households/register_search.html", {"group": group, "search": search})
@@ -151,20 +146,20 @@ def register(request, code):
     household_form = None if existing else HouseholdForm(
         request.POST or None, initial={"kk_number": kk, "kelurahan": group.kelurahan_id, "family_size": 4}
     )
-    join = JoinForm(request.POST or None, baseline_required=True)
-    if request.method == "POST" and join.is_valid() and (existing or household_form.is_valid()):
+    # A known family may already have an income for the month before joining.
+    join = JoinForm(request.POST or None, baseline_required=existing is None)
+    # Both forms are checked, so every mistake shows at once.
+    valid = [form.is_valid() for form in (join, household_form) if form is not None]
+    if request.method == "POST" and all(valid):
         try:
-            with transaction.atomic():
-                registration = services.register_household(
-                    group=group,
-                    joined_on=join.cleaned_data["joined_on"],
-                    baseline_amount=join.cleaned_data["baseline_amount"],
-                    by=request.user,
-                    household=existing,
-                    details=None if existing else {
-                        **household_form.cleaned_data, "kk_number": kk,
-                    },
-                )
+            registration = services.register_household(
+                group=group,
+                joined_on=join.cleaned_data["joined_on"],
+                baseline_amount=join.cleaned_data["baseline_amount"],
+                by=request.user,
+                household=existing,
+                details=None if existing else {**household_form.cleaned_data, "kk_number": kk},
+            )
         except ValidationError as e:
             (household_form or join).add_error(None, e.messages)
         else:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog, User
 from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, PovertyLine, Target
+from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.models import IncomeReading
 from households.parsing import month_before
@@ -27,12 +28,6 @@ from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
 REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
-
-
-def _get_group_for(user, code) -> Group:
-    return get_object_or_404(
-        Group.objects.visible_to(user).select_related("group_type", "team__opd", "kelurahan__kecamatan"), code=code
-    )
 
 
 @login_required
@@ -167,7 +162,7 @@ def export(request):
 @login_required
 def group_detail(request, code):
     """A group's members before and after joining, with charts and the group's problems."""
-    group = _get_group_for(request.user, code)
+    group = get_group_for(request.user, code)
     form = ReportFilterForm(request.GET, user=request.user)
     as_of = form.cleaned_data["as_of"] if form.is_valid() else timezone.localdate().replace(day=1)
     members, summary = _member_figures(group, as_of)
@@ -223,7 +218,7 @@ def _member_figures(group, as_of):
 @require_POST
 def add_problem(request, code):
     """OPD, DPPKB and the group's cadres log a problem (kendala)."""
-    group = _get_group_for(request.user, code)
+    group = get_group_for(request.user, code)
     form = ProblemForm(request.POST)
     if form.is_valid():
         problem = form.save(commit=False)
@@ -238,7 +233,7 @@ def add_problem(request, code):
 @login_required
 @require_POST
 def resolve_problem(request, code, pk):
-    group = _get_group_for(request.user, code)
+    group = get_group_for(request.user, code)
     problem = get_object_or_404(group.problems, pk=pk)
     problem.is_resolved = request.POST.get("resolved") == "1"
     problem.resolved_on = timezone.localdate() if problem.is_resolved else None

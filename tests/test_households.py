@@ -341,3 +341,29 @@ def test_group_members_page_is_scoped(client, cadre_b, opd_user, group_a):
     client.force_login(opd_user)
     html = client.get("/kelompok/KWT-A/anggota/").content.decode()
     assert "Daftarkan keluarga" not in html
+
+
+@pytest.mark.django_db
+def test_known_family_needs_no_new_baseline_when_that_month_is_recorded(client, cadre_a, member_b):
+    known = member_b.household
+    make_reading(known, LAST_MONTH, 800_000)
+    client.force_login(cadre_a)
+    response = client.post(register_url(known.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": ""})
+    assert response.status_code == 302
+    assert known.readings.get(period=LAST_MONTH).amount == 800_000
+
+
+@pytest.mark.django_db
+def test_known_family_without_a_baseline_is_asked_for_one(client, cadre_a, member_b):
+    client.force_login(cadre_a)
+    response = client.post(register_url(member_b.household.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": ""})
+    assert "Isikan pendapatan pada bulan sebelum bergabung" in response.content.decode()
+    assert member_b.household.memberships.count() == 1
+
+
+@pytest.mark.django_db
+def test_every_registration_mistake_shows_at_once(client, cadre_a, group_a):
+    client.force_login(cadre_a)
+    data = new_family(kelurahan=group_a.kelurahan_id, head_nik="7373013206800042", joined_on="2999-01-01")
+    html = client.post(register_url(), data).content.decode()
+    assert "tanggal lahir" in html and "masa depan" in html
