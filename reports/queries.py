@@ -181,13 +181,14 @@ def units_frame(memberships: pd.DataFrame, stats: pd.DataFrame, key: str) -> pd.
     per["b6"] = np.where(paired, per["b_sum"] * (SCALE // per["b_n"].clip(lower=1)), 0)
     per["a6"] = np.where(paired, per["a_sum"] * (SCALE // per["a_n"].clip(lower=1)), 0)
     per["c6"] = per["a6"] - per["b6"]
-    return per
+    # Only what summaries() reads: every extra column is a copy per household.
+    return per[[key, "active", "family_size", "paired", "b6", "a6", "c6", "b_last", "a_last"]]
 
 
 def summaries(units: pd.DataFrame, key: str, lines: Lines) -> dict[Hashable, Summary]:
     """The Summary of every scope value in ``units`` (see compute.summarize)."""
     active = units.groupby(key, sort=False)["active"].sum()
-    paired = units[units["paired"]].copy()
+    paired = units.loc[units["paired"], [key, "family_size", "b6", "a6", "c6", "b_last", "a_last"]]
     for side, last in (("before", "b_last"), ("after", "a_last")):
         line = lines.in_force(paired[last])
         figure = paired["b6"] if side == "before" else paired["a6"]
