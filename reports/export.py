@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 
 from groups.models import Opd
 from reports.excel import write_report
-from reports.queries import Dataset
+from reports.queries import EMPTY, Figures
 from reports.rows import group_rows, member_rows, summary_rows
+from reports.sql_figures import member_chunks, pairs_table, scope_figures
 
 EXPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 
@@ -23,8 +24,6 @@ def export_report(out, *, groups, as_of: dt.date, made_by: str, filters: list[tu
 
 
 def _export(out, *, groups, as_of, made_by, filters, total_label):
-    dataset = Dataset(groups, as_of)
-    figures = dataset.figures(keys=EXPORT_KEYS)
     now = timezone.localtime()
     header = [
         ("Laporan", "Pendapatan keluarga anggota kelompok UPPKA sebelum dan sesudah bergabung"),
@@ -33,13 +32,21 @@ def _export(out, *, groups, as_of, made_by, filters, total_label):
         ("Dibuat oleh", made_by),
         ("Dibuat pada", formats.date_format(now, "j F Y H:i", use_l10n=True) + " WITA"),
     ]
-    write_report(
-        out,
-        header=header,
-        scope_rows=summary_rows(figures, total_label=total_label),
-        group_rows=group_rows(groups, figures),
-        member_rows=(row for chunk in dataset.member_figures() for row in member_rows(chunk)),
-    )
+    # Figures computed in the database and members streamed in chunks: the memory used does
+    # not grow with the number of households (see reports/sql_figures.py).
+    with pairs_table(groups, as_of) as ready:
+        if ready:
+            figures = scope_figures(groups, as_of, EXPORT_KEYS)
+            members = (row for chunk in member_chunks(groups, as_of) for row in member_rows(chunk))
+        else:
+            figures, members = Figures(as_of=as_of, total=EMPTY, by={key: {} for key in EXPORT_KEYS}), ()
+        write_report(
+            out,
+            header=header,
+            scope_rows=summary_rows(figures, total_label=total_label),
+            group_rows=group_rows(groups, figures),
+            member_rows=members,
+        )
 
 
 def filter_lines(cleaned: dict, *, city_wide: bool) -> list[tuple[str, str]]:

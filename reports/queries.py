@@ -8,10 +8,9 @@ values at the end.
 """
 
 import datetime as dt
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -54,31 +53,38 @@ def _pair_stats_sql(groups_sql: str) -> str:
     if connection.vendor == "postgresql":
         # LATERAL with LIMIT 3 per side is PostgreSQL's fastest plan (see RECIPES.md).
         return (
-            f"SELECT p.household_id, p.j, b.s, b.n, b.last, a.s, a.n, a.last FROM ({pairs}) p "
+            f"SELECT p.household_id, p.j, b.s AS b_sum, b.n AS b_n, b.last AS b_last, "
+            f"a.s AS a_sum, a.n AS a_n, a.last AS a_last FROM ({pairs}) p "
             f"LEFT JOIN LATERAL ({_side_sql(before)}) b ON true "
             f"LEFT JOIN LATERAL ({_side_sql(after)}) a ON true"
         )
     columns = []
-    for condition in (before, after):
+    for side, condition in (("b", before), ("a", after)):
         latest = _side_sql(condition)
         columns += [
-            f"(SELECT SUM(x.amount) FROM ({latest}) x)",
-            f"(SELECT COUNT(*) FROM ({latest}) x)",
-            f"(SELECT MAX(x.period) FROM ({latest}) x)",
+            f"(SELECT SUM(x.amount) FROM ({latest}) x) AS {side}_sum",
+            f"(SELECT COUNT(*) FROM ({latest}) x) AS {side}_n",
+            f"(SELECT MAX(x.period) FROM ({latest}) x) AS {side}_last",
         ]
     return f"SELECT p.household_id, p.j, {', '.join(columns)} FROM ({pairs}) p"
 
 
-def pair_stats(groups, as_of: dt.date) -> pd.DataFrame:
-    """For every (household, join month) of the groups' memberships joined by the end of
-    the as-of month: sum, count and latest month of the readings on each side."""
+def pair_stats_query(groups, as_of: dt.date) -> tuple[str, list]:
+    """SQL and parameters: for every (household, join month) of the groups' memberships
+    joined by the end of the as-of month, sum, count and latest month of the readings on
+    each side (columns household_id, j, b_sum, b_n, b_last, a_sum, a_n, a_last)."""
     groups_sql, groups_params = groups.values("id").query.sql_with_params()
     pairs_params = [end_of_month(as_of), *groups_params]
     if connection.vendor == "postgresql":
         params = [*pairs_params, as_of]  # FROM pairs, then the "after" LATERAL
     else:
         params = [as_of, as_of, as_of, *pairs_params]  # three "after" subqueries, then FROM pairs
-    return fetch_frame(_pair_stats_sql(groups_sql), params, STATS_COLUMNS, _compact_stats)
+    return _pair_stats_sql(groups_sql), params
+
+
+def pair_stats(groups, as_of: dt.date) -> pd.DataFrame:
+    sql, params = pair_stats_query(groups, as_of)
+    return fetch_frame(sql, params, STATS_COLUMNS, _compact_stats)
 
 
 STATS_COLUMNS = ["household_id", "j", "b_sum", "b_n", "b_last", "a_sum", "a_n", "a_last"]
@@ -253,7 +259,6 @@ class Dataset:
     loaded once (two queries) for every figure of a page."""
 
     def __init__(self, groups, as_of: dt.date):
-        self.groups = groups
         self.as_of = as_of
         self.memberships = membership_frame(groups, end_of_month(as_of))
         self.stats = pair_stats(groups, as_of) if not self.memberships.empty else None
@@ -267,24 +272,6 @@ class Dataset:
         frame = self.memberships.assign(all=0)
         by = {key: summaries(units_frame(frame, self.stats, key), key, lines) for key in ("all", *keys)}
         return Figures(as_of=self.as_of, total=by.pop("all")[0], by=by)
-
-    def member_figures(self, chunk_size: int = 5_000) -> Iterator[pd.DataFrame]:
-        """One row per membership (KK, name, group code, join date) with the sums and counts
-        on each side of its own join month, ordered by group code and head's name, in
-        chunks: the names and numbers of a whole city never sit in memory at once."""
-        stats = self.stats.set_index(["household_id", "j"]) if self.stats is not None else None
-        rows = (
-            Membership.objects.filter(group__in=self.groups, joined_on__lte=end_of_month(self.as_of))
-            .order_by("group__code", "household__head_name", "household_id")
-            .values_list("household_id", "joined_on", "household__kk_number", "household__head_name", "group__code")
-            .iterator(chunk_size=chunk_size)
-        )
-        columns = ["household_id", "joined_on", "kk_number", "head_name", "group_code"]
-        while chunk := list(islice(rows, chunk_size)):
-            frame = pd.DataFrame(chunk, columns=columns)
-            frame["joined_on"] = pd.to_datetime(frame["joined_on"]).astype("datetime64[s]")
-            frame["j"] = frame["joined_on"].values.astype("datetime64[M]").astype("datetime64[s]")
-            yield frame.join(stats, on=["household_id", "j"]) if stats is not None else frame
 
     def progress(self, day: dt.date) -> Progress:
         """Target progress on a day within the as-of month or before it."""

@@ -89,7 +89,7 @@ def group_names(ids) -> dict[int, Group]:
 
 
 def member_rows(frame) -> Iterator[tuple]:
-    """Keluarga rows from a chunk of ``Dataset.member_figures()``: before, after and change rounded
+    """Keluarga rows from a chunk of ``sql_figures.member_chunks()``: before, after and change rounded
     half away from zero with exact integer arithmetic, change % to one decimal."""
     if frame.empty:
         return

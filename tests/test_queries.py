@@ -108,3 +108,24 @@ def test_empty_selection_gives_empty_figures():
     figures = compute_figures(Group.objects.none(), dt.date(2021, 9, 1))
     assert figures.total.active_members == 0 and figures.total.paired == 0
     assert figures.by["group_id"] == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_of", AS_OF_MONTHS)
+def test_database_path_for_the_workbook_equals_the_pure_core(random_data, as_of):
+    from reports.sql_figures import pairs_table, scope_figures
+
+    keys = ("group_id", "opd_id", "type_id", "kecamatan_id", "kelurahan_id")
+    with pairs_table(Group.objects.all(), as_of):
+        figures = scope_figures(Group.objects.all(), as_of, keys)
+    for key in keys:
+        assert figures.by[key] == pure_figures(random_data, as_of, key), key
+    assert figures.total == pure_figures(random_data, as_of, "all")[0]
+
+
+@pytest.mark.django_db
+def test_database_path_on_an_empty_selection():
+    from reports.sql_figures import pairs_table, scope_figures
+
+    with pairs_table(Group.objects.none(), dt.date(2021, 9, 1)) as ready:
+        assert ready is False
