@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from groups.models import Opd
 from reports.excel import write_report
 from reports.queries import EMPTY, Figures
-from reports.rows import group_rows, member_rows, summary_rows
+from reports.rows import member_rows, summary_rows
+from reports.sql_figures import group_rows as sql_group_rows
 from reports.sql_figures import member_chunks, pairs_table, scope_figures
 
-EXPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
+EXPORT_KEYS = ("opd_id", "type_id", "kecamatan_id")  # groups are streamed row by row
 
 
 def export_report(out, *, groups, as_of: dt.date, made_by: str, filters: list[tuple[str, str]], total_label: str) -> None:
@@ -44,7 +45,7 @@ def _export(out, *, groups, as_of, made_by, filters, total_label):
             out,
             header=header,
             scope_rows=summary_rows(figures, total_label=total_label),
-            group_rows=group_rows(groups, figures),
+            group_rows=sql_group_rows(groups, as_of) if ready else (),
             member_rows=members,
         )
 

@@ -18,6 +18,7 @@ from django.db import connection
 
 from reports.compute import Summary, end_of_month
 from reports.queries import EMPTY, SCALE, Figures, pair_stats_query
+from reports.rows import GroupRow
 
 TABLE = "uppka_export_pairs"
 SCOPE_SQL = {
@@ -86,6 +87,14 @@ def scope_figures(groups, as_of: dt.date, keys) -> Figures:
 
 
 def _summaries(groups, as_of, key) -> dict:
+    sql, params = _summaries_sql(groups, as_of, key)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: _summary(row) for row in cursor.fetchall()}
+
+
+def _summaries_sql(groups, as_of, key) -> tuple[str, list]:
+    """One row per scope value: scope, active members, then the paired figures ×6."""
     groups_sql, groups_params = groups.values("id").query.sql_with_params()
     end = end_of_month(as_of)
     middle = "rn IN ((cnt + 1) / 2, (cnt + 2) / 2)"
@@ -126,9 +135,28 @@ def _summaries(groups, as_of, key) -> dict:
            totals.judged_b, totals.poor_b, totals.judged_a, totals.poor_a, totals.mid_sum, totals.mid_n
     FROM members LEFT JOIN totals ON totals.scope = members.scope
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [end, end, *groups_params])
-        return {row[0]: _summary(row) for row in cursor.fetchall()}
+    return sql, [end, end, *groups_params]
+
+
+def group_rows(groups, as_of: dt.date) -> Iterator[GroupRow]:
+    """Kelompok rows in code order, each group with its figures, streamed from the database
+    (groups without members included). Call inside ``pairs_table``."""
+    groups_sql, groups_params = groups.values("id").query.sql_with_params()
+    summaries_sql, summaries_params = _summaries_sql(groups, as_of, "group_id")
+    sql = (
+        "SELECT g.id, g.code, g.name, gt.code, t.opd_code, kel.name, g.is_active, s.* "
+        "FROM groups_group g JOIN groups_grouptype gt ON gt.id = g.group_type_id "
+        "JOIN (SELECT wt.id, o.code AS opd_code FROM groups_workingteam wt JOIN groups_opd o ON o.id = wt.opd_id) t "
+        "ON t.id = g.team_id JOIN groups_kelurahan kel ON kel.id = g.kelurahan_id "
+        f"LEFT JOIN ({summaries_sql}) s ON s.scope = g.id "
+        f"WHERE g.id IN ({groups_sql}) ORDER BY g.code"
+    )
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [*summaries_params, *groups_params])
+        while rows := cursor.fetchmany(1_000):
+            for row in rows:
+                figures = row[7:] if row[7] is not None else (row[0], 0, 0, *[None] * 10)
+                yield GroupRow(*row[:6], bool(row[6]), summary=_summary(figures))
 
 
 def _summary(row) -> Summary:

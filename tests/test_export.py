@@ -195,3 +195,12 @@ def test_workbook_stays_indonesian_for_a_user_reading_the_site_in_english(client
     assert [r["Cakupan"] for r in rows][:4] == [
         "Kota Palopo", "OPD DISKAN – Dinas Perikanan", "OPD DISTAN – Dinas Pertanian", "Jenis KWT – Kelompok Wanita Tani",
     ]
+
+
+@pytest.mark.django_db
+def test_an_account_without_groups_gets_an_empty_workbook(client, city):
+    from tests.factories import make_user
+
+    client.force_login(make_user(role="", username="tanpa_peran"))
+    book = workbook(client.get("/reports/export.xlsx"))
+    assert table(book["Kelompok"])[1] == [] and table(book["Keluarga"])[1] == []

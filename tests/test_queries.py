@@ -125,7 +125,7 @@ def test_database_path_for_the_workbook_equals_the_pure_core(random_data, as_of)
 
 @pytest.mark.django_db
 def test_database_path_on_an_empty_selection():
-    from reports.sql_figures import pairs_table, scope_figures
+    from reports.sql_figures import pairs_table
 
     with pairs_table(Group.objects.none(), dt.date(2021, 9, 1)) as ready:
         assert ready is False
