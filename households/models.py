@@ -30,9 +30,6 @@ class HouseholdQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
-    def acceptors(self):
-        return self.exclude(kb_method=KbMethod.TIDAK)
-
     def visible_to(self, user):
         """Households with a membership in a group the user may see; DPPKB sees all."""
         if user.is_authenticated and (user.is_superuser or user.is_dppkb):

@@ -292,10 +292,6 @@ class Dataset:
 PROGRESS_KEYS = ("kecamatan_id", "opd_id", "type_id")
 
 
-def compute_figures(groups, as_of: dt.date) -> Figures:
-    return Dataset(groups, as_of).figures()
-
-
 @dataclass(frozen=True)
 class Reporting:
     """Reporting completeness for a month: per group and per cadre, and who is late."""

@@ -147,3 +147,17 @@ def test_post_only_urls_refuse_get(client, dppkb_user, world, name):
     client.force_login(dppkb_user)
     response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs, world)))
     assert response.status_code == 405
+
+
+@pytest.mark.django_db
+def test_querysets_scope_every_model_to_the_user(world, cadre_a, cadre_b, opd_user, other_opd_user, dppkb_user):
+    from households.models import Household, IncomeReading, Membership
+    from tests.factories import make_reading
+
+    household = Household.objects.get(pk=world["household"])
+    make_reading(household, TODAY.replace(day=1), 1)
+    for user, sees in [(cadre_a, 1), (cadre_b, 0), (opd_user, 1), (other_opd_user, 0), (dppkb_user, 1)]:
+        assert Household.objects.visible_to(user).count() == sees, user
+        assert Membership.objects.visible_to(user).count() == sees, user
+        assert IncomeReading.objects.visible_to(user).count() == sees, user
+    assert Household.objects.editable_by(opd_user).count() == 0  # OPD users read only
