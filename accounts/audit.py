@@ -28,7 +28,7 @@ def latest_changes(*, before: dt.datetime | None, limit: int = 50) -> list[Entry
     """The latest changes before a moment, newest first; two queries per audited model."""
     batches = []
     for model in AUDITED:
-        history = model.history.select_related("history_user").order_by("-history_date", "-history_id")
+        history = model.history.select_related("history_user", *_relations(model)).order_by("-history_date", "-history_id")
         if before:
             history = history.filter(history_date__lt=before)
         batches.append([(record, model) for record in history[:limit]])
@@ -47,7 +47,7 @@ def _previous_versions(chosen):
         if not records:
             continue
         wanted = {r.history_id for r in records}
-        versions = model.history.filter(
+        versions = model.history.select_related(*_relations(model)).filter(
             id__in={r.id for r in records}, history_date__lte=max(r.history_date for r in records)
         ).order_by("id", "history_date", "history_id")
         last_by_object = {}
@@ -58,12 +58,17 @@ def _previous_versions(chosen):
     return result
 
 
+def _relations(model) -> list[str]:
+    """The audited fields that point at other rows, fetched with the record (names, not ids)."""
+    return [f.name for f in model.history.model._meta.fields if f.is_relation and f.name not in SKIP]
+
+
 def _entry(record, model, before) -> Entry:
     fields = [f for f in model.history.model._meta.fields if f.name not in SKIP]
     changes = []
     for field in fields:
-        new = _show(field, getattr(record, field.attname))
-        old = _show(field, getattr(before, field.attname)) if before else ""
+        new = _show(field, _value(record, field))
+        old = _show(field, _value(before, field)) if before else ""
         if record.history_type == "~" and before is not None and old == new:
             continue
         if record.history_type == "+" and not new:
@@ -71,6 +76,16 @@ def _entry(record, model, before) -> Entry:
         changes.append((str(field.verbose_name), old, new))
     who = record.history_user.get_username() if record.history_user else _("system")
     return Entry(record.history_date, who, record.history_type, f"{model._meta.verbose_name} #{record.id}", changes)
+
+
+def _value(record, field):
+    """A related row (its name), or the plain value; a deleted related row shows its id."""
+    if field.is_relation:
+        try:
+            return getattr(record, field.name)
+        except field.related_model.DoesNotExist:
+            return getattr(record, field.attname)
+    return getattr(record, field.attname)
 
 
 def _show(field, value) -> str:
