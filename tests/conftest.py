@@ -11,6 +11,17 @@ from tests.factories import make_group, make_member, make_reading, make_user
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture
+def master_data(transactional_db):
+    """Tests with real commits (live_server, threads) flush every table afterwards, master
+    data included: load it again, as the migration did."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("groups.migrations.0002_master_data").load(apps)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

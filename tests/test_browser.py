@@ -1,11 +1,9 @@
 """Each role's main journey in Chromium at phone size (Playwright, against live_server)."""
 
 import datetime as dt
-import importlib
 import re
 
 import pytest
-from django.apps import apps as django_apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -13,15 +11,8 @@ from households.models import Household, IncomeReading
 from households.parsing import month_before
 from tests.factories import make_member, make_reading
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def master_data(transactional_db):
-    """live_server needs real commits, so each test's tables are flushed afterwards,
-    master data included: load it again, as the migration did."""
-    load_master_data = importlib.import_module("groups.migrations.0002_master_data").load
-    load_master_data(django_apps)
+# live_server needs real commits: see the master_data fixture in conftest.py.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("master_data")]
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 800}

@@ -13,6 +13,7 @@ from reports import compute
 from reports.queries import Dataset
 from tests.factories import make_group, make_household
 
+
 def figures_of(groups, as_of):
     return Dataset(groups, as_of).figures()
 

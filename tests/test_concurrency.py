@@ -1,0 +1,47 @@
+"""Two people saving the same month at the same moment: one wins, the other is told."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from households import services
+from households.models import IncomeReading
+from tests.factories import make_member
+
+MAY = dt.date(2024, 5, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("master_data")
+def test_simultaneous_saves_of_the_same_month_never_lose_a_write_silently(group_a, cadre_a, dppkb_user):
+    household = make_member(group_a, joined_on=dt.date(2024, 1, 10)).household
+    start = threading.Barrier(2)
+    outcomes = {}
+
+    def save(name, user, amount):
+        try:
+            start.wait(timeout=10)
+            services.record_incomes(period=MAY, amounts={household.pk: amount}, expected={household.pk: None}, by=user)
+            outcomes[name] = "saved"
+        except services.ConflictError:
+            outcomes[name] = "told"
+        except Exception as e:  # e.g. SQLite's "database is locked": must not be silent either
+            outcomes[name] = f"error: {e}"
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=save, args=("cadre", cadre_a, 1_100_000)),
+        threading.Thread(target=save, args=("dppkb", dppkb_user, 1_200_000)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["saved", "told"], outcomes
+    winner = "cadre" if outcomes["cadre"] == "saved" else "dppkb"
+    reading = IncomeReading.objects.get(household=household, period=MAY)
+    assert reading.amount == {"cadre": 1_100_000, "dppkb": 1_200_000}[winner]
+    assert reading.history.count() == 1  # the loser wrote nothing
