@@ -29,11 +29,9 @@ class SaveResult:
     unchanged: int
 
 
-def can_change_month(user, period: dt.date) -> bool:
-    """Cadres cannot change a closed month; DPPKB can."""
-    if user.is_superuser or user.is_dppkb:
-        return True
-    return not ClosedMonth.objects.is_closed(period)
+def may_change_closed_months(user) -> bool:
+    """A closed month is read-only for cadres; DPPKB (and administrators) can still correct it."""
+    return user.is_superuser or user.is_dppkb
 
 
 @transaction.atomic

@@ -98,7 +98,7 @@ def entry_sheet(request, code, month):
         return redirect("households:entry_sheet", code=group.code, month=f"{this_month:%Y-%m}")
     can_edit = Group.objects.editable_by(request.user).filter(pk=group.pk).exists()
     closed = ClosedMonth.objects.is_closed(period)
-    writable = can_edit and services.can_change_month(request.user, period)
+    writable = can_edit and (not closed or services.may_change_closed_months(request.user))
     rows = sheet_rows(group, period)
     form = EntrySheetForm(request.POST or None, rows=rows)
     if request.method == "POST":
