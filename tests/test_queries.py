@@ -134,3 +134,46 @@ def test_database_path_on_an_empty_selection():
 
     with pairs_table(Group.objects.none(), dt.date(2021, 9, 1)) as ready:
         assert ready is False
+
+
+def plain_memberships(groups):
+    return [
+        compute.Membership(m.household_id, m.group_id, m.joined_on, m.left_on)
+        for m in MembershipRow.objects.filter(group__in=groups)
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", [dt.date(2020, 6, 30), dt.date(2021, 3, 31), dt.date(2022, 1, 15)])
+def test_target_progress_equals_the_pure_core(random_data, day):
+    from reports.queries import Dataset
+
+    households = {h.pk: h for h in Household.objects.select_related("kelurahan")}
+    acceptors = {pk for pk, h in households.items() if h.kb_method != "TIDAK"}
+    info = {g.pk: g for g in Group.objects.select_related("team")}
+    progress = Dataset(Group.objects.all(), day.replace(day=1)).progress(day)
+    memberships = plain_memberships(random_data)
+    expected = compute.target_progress(memberships=memberships, acceptors=acceptors, day=day, scopes_of=lambda m: [0])
+    assert progress.total == expected.get(0, 0)
+    by_opd = compute.target_progress(
+        memberships=memberships, acceptors=acceptors, day=day, scopes_of=lambda m: [info[m.group_id].team.opd_id]
+    )
+    assert progress.by["opd_id"] == by_opd
+    by_kecamatan = compute.target_progress(
+        memberships=memberships, acceptors=acceptors, day=day,
+        scopes_of=lambda m: [households[m.household_id].kelurahan.kecamatan_id],
+    )
+    assert progress.by["kecamatan_id"] == by_kecamatan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", [dt.date(2020, 6, 1), dt.date(2021, 3, 1), dt.date(2021, 11, 1)])
+def test_reporting_completeness_equals_the_pure_core(random_data, month):
+    from reports.queries import reporting
+
+    reported = set(IncomeReading.objects.filter(period=month).values_list("household_id", flat=True))
+    expected = compute.completeness(
+        memberships=plain_memberships(random_data), reported=reported, month=month, scopes_of=lambda m: [m.group_id]
+    )
+    result = reporting(Group.objects.all(), month)
+    assert {g: (c.active_members, c.reported) for g, c in expected.items()} == result.by_group
