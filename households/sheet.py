@@ -4,11 +4,18 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from groups.models import Group
 from households.models import Household, IncomeReading, Membership
-from households.parsing import last_day
+from households.parsing import last_day, month_before
 
 HISTORY_MONTHS = 12  # readings that define a household's "usual" income
+
+
+def reporting_month() -> dt.date:
+    """Last month: BKKBN's monthly register is due by the 3rd of the next month."""
+    return month_before(timezone.localdate().replace(day=1))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchFo
 from households.history import change_history
 from households.models import ClosedMonth, Household, IncomeReading, Membership
 from households.parsing import month_after, month_before, parse_period
-from households.sheet import active_members, sheet_rows
+from households.sheet import active_members, reporting_month, sheet_rows
 
 
 def _get_household_for(user, pk, *, edit=False) -> Household:
@@ -27,9 +27,9 @@ def _get_household_for(user, pk, *, edit=False) -> Household:
     return get_object_or_404(households.select_related("kelurahan__kecamatan"), pk=pk)
 
 
-def _reporting_month() -> dt.date:
-    """Last month: BKKBN's monthly register is due by the 3rd of the next month."""
-    return month_before(timezone.localdate().replace(day=1))
+def _can_edit(user, group) -> bool:
+    """Whether the user may change this (visible) group's households and income."""
+    return Group.objects.editable_by(user).filter(pk=group.pk).exists()
 
 
 def _period_or_404(text: str) -> dt.date:
@@ -44,7 +44,7 @@ def cadre_home(request):
     """A cadre's groups, each with last month's completeness and who has not reported."""
     if not request.user.is_kader:
         raise PermissionDenied
-    period = _reporting_month()
+    period = reporting_month()
     groups = list(
         Group.objects.visible_to(request.user).active().select_related("group_type", "kelurahan").order_by("code")
     )
@@ -75,8 +75,8 @@ def group_members(request, code):
         "group": group,
         "memberships": memberships,
         "today": today,
-        "can_edit": Group.objects.editable_by(request.user).filter(pk=group.pk).exists(),
-        "period": _reporting_month(),
+        "can_edit": _can_edit(request.user, group),
+        "period": reporting_month(),
     }
     return render(request, "households/group_members.html", context)
 
@@ -84,7 +84,7 @@ def group_members(request, code):
 @login_required
 def entry_sheet_default(request, code):
     group = get_group_for(request.user, code)
-    return redirect("households:entry_sheet", code=group.code, month=f"{_reporting_month():%Y-%m}")
+    return redirect("households:entry_sheet", code=group.code, month=f"{reporting_month():%Y-%m}")
 
 
 @login_required
@@ -96,7 +96,7 @@ def entry_sheet(request, code, month):
     if period > this_month:
         messages.error(request, _("That month has not happened yet."))
         return redirect("households:entry_sheet", code=group.code, month=f"{this_month:%Y-%m}")
-    can_edit = Group.objects.editable_by(request.user).filter(pk=group.pk).exists()
+    can_edit = _can_edit(request.user, group)
     closed = ClosedMonth.objects.is_closed(period)
     writable = can_edit and (not closed or services.may_change_closed_months(request.user))
     rows = sheet_rows(group, period)

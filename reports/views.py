@@ -17,7 +17,7 @@ from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTa
 from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.models import IncomeReading
-from households.parsing import month_before
+from households.sheet import reporting_month
 from reports import compute
 from reports.export import export_report, filter_lines, total_label
 from reports.forms import ProblemForm, ReportFilterForm
@@ -41,7 +41,6 @@ def dashboard(request):
     figures = dataset.figures(keys=("group_id", "opd_id"))
     progress = dataset.progress(today)
     target = Target.objects.filter(year=today.year).first()
-    report_month = month_before(today.replace(day=1))
     context = {
         "today": today,
         "target": target,
@@ -49,7 +48,7 @@ def dashboard(request):
         "progress_pct": progress.total * 100 / target.households if target else None,
         "progress_rows": _progress_rows(progress, target),
         "figures": figures,
-        "reporting": (rep := reporting(groups, report_month)),
+        "reporting": (rep := reporting(groups, reporting_month())),
         "late_cadres": _late_cadres(rep),
         "falling": _falling_groups(figures),
         "problems": _open_problems(),

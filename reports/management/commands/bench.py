@@ -12,12 +12,11 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import User
 from groups.models import Group, Opd
 from households.models import Household
-from households.parsing import month_before
+from households.sheet import reporting_month
 from households.xlsx import write_data
 
 RUNS = 5
@@ -89,7 +88,7 @@ class Command(BaseCommand):
         group = Group.objects.filter(team__opd=opd).order_by("code").first()
         cadre = self._user("bench_kader", role="kader")
         cadre.assigned_groups.set([group])
-        month = f"{month_before(timezone.localdate().replace(day=1)):%Y-%m}"
+        month = f"{reporting_month():%Y-%m}"
         return [
             ("dashboard (DPPKB)", dppkb, "/reports/dashboard/"),
             ("city report (DPPKB)", dppkb, "/reports/"),
