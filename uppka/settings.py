@@ -6,6 +6,7 @@ SECRET_KEY is required and cookies, HSTS and redirects are hardened.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -99,6 +100,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too, as production does: Django's default in-memory test database
+    # shares one cache between connections, where a second writer fails at once with
+    # "database table is locked" instead of waiting out the busy timeout.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"uppka-test-{os.getpid()}.sqlite3"),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The covering index on income readings is a PostgreSQL optimisation; SQLite ignores it.
