@@ -114,6 +114,9 @@ def check(response, expected, persona, name):
         assert not response["Location"].startswith("/accounts/login/"), where
     else:
         assert response.status_code == expected, f"{where}: {response.status_code}"
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        # A "%" through the template's _() comes out doubled: every page is checked for it.
+        assert "%%" not in response.content.decode(), f"{where}: a doubled % on the page"
 
 
 @pytest.mark.django_db
