@@ -25,7 +25,7 @@ test: setup
 
 # Refresh the Indonesian catalogue after changing user-facing strings (needs GNU gettext).
 messages: setup
-	$(BIN)/python manage.py makemessages --locale id --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
+	$(BIN)/python manage.py makemessages --locale id --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'tests/*'
 	$(BIN)/python manage.py compilemessages --locale id --ignore '.venv/*'
 
 # What `manage.py check --deploy` says with production settings.

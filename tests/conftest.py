@@ -14,7 +14,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Hypothesis's default 200 ms deadline measures the machine, not the code: a loaded CI
 # runner would fail a correct parser. Speed is `make bench`'s business. In CI the examples
 # are derandomised so a run can be repeated exactly; locally they stay random to explore.
-hypothesis_settings.register_profile("uppka", deadline=None, derandomize=bool(os.environ.get("CI")))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+hypothesis_settings.register_profile("uppka", deadline=None, derandomize=IN_CI)
 hypothesis_settings.load_profile("uppka")
 
 
@@ -122,6 +123,14 @@ def city(group_a, group_b):
     return data
 
 
+def missing_tool(reason):
+    """A test that needs a program this machine lacks is skipped with the reason, except
+    in CI, where nothing may be skipped."""
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 # Browser tests -------------------------------------------------------------------------
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -134,10 +143,7 @@ def browser_type_launch_args(browser_type_launch_args):  # overrides pytest-play
     Without it the browser tests are skipped with a clear reason, except in CI, where a
     missing browser fails the run."""
     if not os.path.exists(CHROMIUM):
-        reason = f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (see README)."
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_tool(f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (see README).")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
