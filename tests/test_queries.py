@@ -103,8 +103,10 @@ def test_fast_path_on_a_selection_of_groups(random_data):
 
 
 @pytest.mark.django_db
-def test_fast_path_uses_a_fixed_number_of_queries(random_data, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+def test_fast_path_uses_a_fixed_number_of_queries(random_data, django_assert_num_queries):
+    # Memberships, readings around each join month, poverty lines. On PostgreSQL the first
+    # two are COPY statements, which must be counted like any query.
+    with django_assert_num_queries(3):
         figures_of(Group.objects.all(), dt.date(2021, 9, 1))
 
 
