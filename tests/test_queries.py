@@ -11,7 +11,7 @@ from households.models import Household, IncomeReading
 from households.models import Membership as MembershipRow
 from reports import compute
 from reports.queries import Dataset
-from tests.factories import make_group, make_household
+from tests.factories import make_group, make_household, make_member, make_reading
 
 
 def figures_of(groups, as_of):
@@ -93,6 +93,24 @@ def test_fast_path_equals_pure_core(random_data, as_of, key):
 @pytest.mark.parametrize("as_of", AS_OF_MONTHS)
 def test_fast_path_total_equals_pure_core_city(random_data, as_of):
     assert figures_of(Group.objects.all(), as_of).total == pure_figures(random_data, as_of, "all")[0]
+
+
+@pytest.mark.django_db
+def test_two_memberships_joined_in_the_same_month_count_once():
+    """The readings around a join month are fetched per membership and the repeats dropped:
+    a family that joined two groups of one OPD in the same month is one paired family."""
+    first, second = make_group(opd_code="DISTAN"), make_group(opd_code="DISTAN")
+    household = make_member(first, joined_on=dt.date(2021, 3, 3)).household
+    MembershipRow.objects.create(household=household, group=second, joined_on=dt.date(2021, 3, 20))
+    for period, amount in [(dt.date(2021, 1, 1), 1_000_000), (dt.date(2021, 2, 1), 1_200_000),
+                           (dt.date(2021, 4, 1), 1_500_000), (dt.date(2021, 5, 1), 1_700_000)]:
+        make_reading(household, period, amount)
+    as_of = dt.date(2021, 6, 1)
+    fast = figures_of(Group.objects.all(), as_of)
+    assert fast.total.paired == 1 and fast.total.mean_change == 500_000
+    assert fast.by["opd_id"][first.team.opd_id].paired == 1
+    assert fast.by["group_id"] == pure_figures([first, second], as_of, "group_id")
+    assert fast.total == pure_figures([first, second], as_of, "all")[0]
 
 
 @pytest.mark.django_db
