@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, IntegerField, OuterRef
+from django.db.models.functions import Cast
 
-from groups.models import PovertyLine
+from groups.models import Group, PovertyLine
 from households.models import IncomeReading, KbMethod, Membership
 from reports.compute import Summary, end_of_month
 
@@ -79,7 +80,7 @@ def pair_stats_query(groups, as_of: dt.date, distinct: bool = True) -> tuple[str
     ``distinct=False`` gives one row per membership instead, repeating a (household, join
     month) that two memberships share (rare): cheaper for PostgreSQL than DISTINCT's
     hash, and the caller drops the repeats."""
-    groups_sql, groups_params = groups.values("id").query.sql_with_params()
+    groups_sql, groups_params = groups.order_by().values("id").query.sql_with_params()
     pairs_params = [end_of_month(as_of), *groups_params]
     if connection.vendor == "postgresql":
         params = [*pairs_params, as_of]  # FROM pairs, then the "after" LATERAL
@@ -121,7 +122,8 @@ MEMBERSHIP_COLUMNS = {
 
 def membership_frame(groups, end: dt.date) -> pd.DataFrame:
     """Memberships of the groups that began on or before ``end``, one query."""
-    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).values_list(
+    # order_by(): no sort by the model's ordering (group code, name), which joins two tables
+    queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).order_by().values_list(
         *MEMBERSHIP_COLUMNS.values()
     )
     try:
@@ -343,21 +345,42 @@ class Reporting:
 
 
 def reporting(groups, month: dt.date) -> Reporting:
-    """Active members (end of month) with a reading for the month, in three queries."""
-    members = Membership.objects.active_on(end_of_month(month)).filter(group__in=groups).annotate(
-        has_reading=Exists(IncomeReading.objects.filter(household_id=OuterRef("household_id"), period=month))
+    """Active members (end of month) with a reading for the month: one row per active
+    membership from the database, counted per group and per cadre in pandas (two queries)."""
+    has_reading = Exists(IncomeReading.objects.filter(household_id=OuterRef("household_id"), period=month))
+    members = (
+        Membership.objects.active_on(end_of_month(month))
+        .filter(group__in=groups)
+        .annotate(has_reading=Cast(has_reading, IntegerField()))  # 0/1 on both databases
+        .order_by()
+        .values_list("household_id", "group_id", "has_reading")
     )
-    counts = {
-        "active": Count("household_id", distinct=True),
-        "reported": Count("household_id", distinct=True, filter=Q(has_reading=True)),
-    }
-    total = members.aggregate(**counts)
-    by_group = {
-        row["group_id"]: (row["active"], row["reported"])
-        for row in members.values("group_id").annotate(**counts).order_by()
-    }
-    by_cadre = {
-        row["group__cadres"]: (row["active"], row["reported"])
-        for row in members.filter(group__cadres__isnull=False).values("group__cadres").annotate(**counts).order_by()
-    }
-    return Reporting(month, total["active"], total["reported"], by_group, by_cadre)
+    try:
+        sql, params = members.query.sql_with_params()
+    except EmptyResultSet:  # e.g. Group.objects.none()
+        return Reporting(month, 0, 0, {}, {})
+    frame = fetch_frame(sql, params, ["household_id", "group_id", "has_reading"], _compact_reporting)
+    cadres = pd.DataFrame(
+        list(Group.cadres.through.objects.filter(group__in=groups).values_list("group_id", "user_id")),
+        columns=["group_id", "user_id"],
+    )
+
+    def counts(by: str, rows: pd.DataFrame) -> dict[int, tuple[int, int]]:
+        active = rows.groupby(by)["household_id"].nunique()
+        reported = rows[rows["has_reading"]].groupby(by)["household_id"].nunique()
+        return {int(k): (int(n), int(reported.get(k, 0))) for k, n in active.items()}
+
+    return Reporting(
+        month,
+        active_members=int(frame["household_id"].nunique()),
+        reported=int(frame.loc[frame["has_reading"], "household_id"].nunique()),
+        by_group=counts("group_id", frame),
+        by_cadre=counts("user_id", frame.merge(cadres, on="group_id")),
+    )
+
+
+def _compact_reporting(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in ("household_id", "group_id"):
+        frame[column] = frame[column].astype("int64")
+    frame["has_reading"] = frame["has_reading"].astype("int64") == 1
+    return frame

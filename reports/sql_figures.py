@@ -95,7 +95,7 @@ def _summaries(groups, as_of, key) -> dict:
 
 def _summaries_sql(groups, as_of, key) -> tuple[str, list]:
     """One row per scope value: scope, active members, then the paired figures ×6."""
-    groups_sql, groups_params = groups.values("id").query.sql_with_params()
+    groups_sql, groups_params = groups.order_by().values("id").query.sql_with_params()
     end = end_of_month(as_of)
     middle = "rn IN ((cnt + 1) / 2, (cnt + 2) / 2)"
     sql = f"""
@@ -141,7 +141,7 @@ def _summaries_sql(groups, as_of, key) -> tuple[str, list]:
 def group_rows(groups, as_of: dt.date) -> Iterator[GroupRow]:
     """Kelompok rows in code order, each group with its figures, streamed from the database
     (groups without members included). Call inside ``pairs_table``."""
-    groups_sql, groups_params = groups.values("id").query.sql_with_params()
+    groups_sql, groups_params = groups.order_by().values("id").query.sql_with_params()
     summaries_sql, summaries_params = _summaries_sql(groups, as_of, "group_id")
     sql = (
         "SELECT g.id, g.code, g.name, gt.code, t.opd_code, kel.name, g.is_active, s.* "
@@ -185,7 +185,7 @@ def member_chunks(groups, as_of: dt.date, chunk_size: int = 5_000) -> Iterator[p
     """One row per membership with its readings around its own join month, ordered by group
     code and head's name, streamed in chunks (a server-side cursor on PostgreSQL). Call
     inside ``pairs_table``."""
-    groups_sql, groups_params = groups.values("id").query.sql_with_params()
+    groups_sql, groups_params = groups.order_by().values("id").query.sql_with_params()
     sql = (
         "SELECT h.kk_number, h.head_name, g.code, m.joined_on, p.b_sum, p.b_n, p.a_sum, p.a_n "
         f"{MEMBERS_FROM}"
