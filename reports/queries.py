@@ -126,11 +126,7 @@ def membership_frame(groups, end: dt.date) -> pd.DataFrame:
     queryset = Membership.objects.filter(group__in=groups, joined_on__lte=end).order_by().values_list(
         *MEMBERSHIP_COLUMNS.values()
     )
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # e.g. Group.objects.none()
-        return _compact_memberships(pd.DataFrame([], columns=list(MEMBERSHIP_COLUMNS)), end)
-    return fetch_frame(sql, params, list(MEMBERSHIP_COLUMNS), lambda frame: _compact_memberships(frame, end))
+    return queryset_frame(queryset, list(MEMBERSHIP_COLUMNS), lambda frame: _compact_memberships(frame, end))
 
 
 def _compact_memberships(frame: pd.DataFrame, end: dt.date) -> pd.DataFrame:
@@ -144,6 +140,16 @@ def _compact_memberships(frame: pd.DataFrame, end: dt.date) -> pd.DataFrame:
 
 
 FETCH_ROWS = 20_000
+
+
+def queryset_frame(queryset, columns: list[str], compact) -> pd.DataFrame:
+    """fetch_frame for a ``values_list`` queryset; an empty frame, without a query, when
+    the queryset cannot match anything (e.g. filtered by ``Group.objects.none()``)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return _concat([], columns, compact)
+    return fetch_frame(sql, params, columns, compact)
 
 
 def fetch_frame(sql: str, params, columns: list[str], compact) -> pd.DataFrame:
@@ -355,11 +361,7 @@ def reporting(groups, month: dt.date) -> Reporting:
         .order_by()
         .values_list("household_id", "group_id", "has_reading")
     )
-    try:
-        sql, params = members.query.sql_with_params()
-    except EmptyResultSet:  # e.g. Group.objects.none()
-        return Reporting(month, 0, 0, {}, {})
-    frame = fetch_frame(sql, params, ["household_id", "group_id", "has_reading"], _compact_reporting)
+    frame = queryset_frame(members, ["household_id", "group_id", "has_reading"], _compact_reporting)
     cadres = pd.DataFrame(
         list(Group.cadres.through.objects.filter(group__in=groups).values_list("group_id", "user_id")),
         columns=["group_id", "user_id"],

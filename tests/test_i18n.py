@@ -9,6 +9,8 @@ import polib
 import pytest
 from django.utils import translation
 
+from tests.conftest import missing_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "id" / "LC_MESSAGES" / "django.po"
 
@@ -21,8 +23,6 @@ def test_catalogue_holds_exactly_the_strings_of_the_code(tmp_path):
     """`make messages` was run after the last change of a user-facing string: extracting
     the strings again (from a copy, so the checkout is untouched) finds none missing from
     the committed catalogue and none left over."""
-    from tests.conftest import missing_tool
-
     if not shutil.which("xgettext"):
         missing_tool("GNU gettext (xgettext) not found: install it with `apt-get install gettext`.")
     copy = tmp_path / "src"
