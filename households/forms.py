@@ -164,6 +164,12 @@ class HouseholdForm(forms.ModelForm):
     def clean_kk_number(self):
         return normalize_number(self.cleaned_data["kk_number"])
 
+    def validate_unique(self):
+        # "A household with this KK number already exists" would tell a cadre that a family
+        # of another group exists. The registration service decides (and checks uniqueness
+        # again when it creates the household).
+        pass
+
     def clean_head_nik(self):
         nik = normalize_number(self.cleaned_data["head_nik"])
         # Structure errors come from the model's validator; regency remarks only warn.

@@ -27,9 +27,11 @@ class Change:
     new: str
 
 
-def change_history(household: Household, *, user) -> list[Change]:
+def change_history(household: Household, *, user, memberships: set[int] | None = None) -> list[Change]:
     """The latest changes to a household, its memberships and readings, newest first.
 
+    ``memberships``: the ids of the memberships the user may see (None: all). Of the others
+    only their creation shows, without the group: who added the family elsewhere, and when.
     Three queries whatever the length of the history; the NIK is masked for anyone but DPPKB.
     """
     records = [
@@ -42,6 +44,11 @@ def change_history(household: Household, *, user) -> list[Change]:
     for model, queryset in records:
         previous = {}
         for record in queryset.order_by("history_date", "history_id"):
+            if model is Membership and memberships is not None and record.id not in memberships:
+                if record.history_type == "+":
+                    who = record.history_user.get_username() if record.history_user else _("system")
+                    changes.append(Change(record.history_date, who, _("another group"), _("family added"), "", ""))
+                continue
             before = previous.get(record.id)
             previous[record.id] = record
             changes.extend(_changes(model, before, record, show_nik))

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,7 +11,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from groups.models import Group
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from households.parsing import month_before
+from households.parsing import last_day, month_before
 
 
 class ConflictError(Exception):
@@ -34,6 +34,36 @@ def may_change_closed_months(user) -> bool:
     return user.is_superuser or user.is_dppkb
 
 
+def _sees_whole_city(user) -> bool:
+    return user.is_superuser or user.is_dppkb
+
+
+def check_may_record(*, user, period: dt.date, household_ids) -> None:
+    """A cadre records or corrects a month's income only for households that are active
+    members of one of their groups at the end of that month (the registration's baseline
+    month is the one other case, handled by ``register_household``). Everything else is
+    DPPKB's. Raises PermissionDenied naming nothing."""
+    if _sees_whole_city(user):
+        return
+    allowed = set(
+        Membership.objects.active_on(last_day(period))
+        .filter(group__in=Group.objects.editable_by(user), household_id__in=household_ids)
+        .values_list("household_id", flat=True)
+    )
+    if set(household_ids) - allowed:
+        raise PermissionDenied
+
+
+def may_deactivate(*, user, household: Household) -> bool:
+    """Deactivating ends every open membership of the household, so a user may do it only
+    when all of them are in groups they may change (DPPKB always)."""
+    if _sees_whole_city(user):
+        return True
+    return not (
+        household.memberships.filter(left_on__isnull=True).exclude(group__in=Group.objects.editable_by(user)).exists()
+    )
+
+
 @transaction.atomic
 def record_incomes(
     *,
@@ -47,8 +77,10 @@ def record_incomes(
     ``amounts`` maps household id → amount; ``expected`` maps the same ids to the amount the
     user saw when the sheet was loaded (None: no reading). If any stored value differs from
     what the user saw, nothing is written and ConflictError names the households: a second
-    saver never silently overwrites the first. The caller has checked scope and closure.
+    saver never silently overwrites the first. The caller has checked closure; the scope
+    (``check_may_record``) is checked here too.
     """
+    check_may_record(user=by, period=period, household_ids=list(amounts))
     current = {
         r.household_id: r
         for r in IncomeReading.objects.select_for_update().filter(period=period, household_id__in=amounts)
@@ -97,13 +129,24 @@ def register_household(
     by,
     household: Household | None = None,
     details: dict | None = None,
+    head_nik: str | None = None,
 ) -> Registration:
     """Add a family to a group, creating the household when it is new, and record its
     income in the month before joining (its baseline) unless that month already has one.
 
     Pass an existing ``household`` (found by KK number) or the ``details`` of a new one.
+    A family already registered outside the user's groups is added only with proof that
+    the user holds its family card: ``head_nik`` must be the head's NIK on record. Its
+    recorded details are kept as they are.
     """
     created = household is None
+    if not created and head_nik != household.head_nik and not Household.objects.visible_to(by).filter(
+        pk=household.pk
+    ).exists():
+        raise ValidationError({"head_nik": _(
+            "This KK number is registered with another head's NIK. Check both numbers against the "
+            "family card; if the card has changed, ask DPPKB to correct it."
+        )})
     if created:
         household = Household(**details)
         household.full_clean()
@@ -136,13 +179,19 @@ def record_leaving(*, membership: Membership, left_on: dt.date) -> Membership:
 
 
 @transaction.atomic
-def set_household_active(*, household: Household, active: bool) -> Household:
+def set_household_active(*, household: Household, active: bool, by) -> Household:
     """Deactivate (never delete) a household, or activate it again.
 
     Deactivating also ends its open memberships today, so it leaves the entry sheets and
     the active-member counts while its history stays in the before/after figures.
     Activating does not restore memberships: the family is registered into a group again.
+    A household that also belongs to groups outside the user's is DPPKB's to deactivate.
     """
+    if not active and not may_deactivate(user=by, household=household):
+        raise ValidationError(_(
+            "This family also belongs to groups that are not yours, so only DPPKB can deactivate it. "
+            "To take it out of your group, record its leaving."
+        ))
     household.is_active = active
     household.save(update_fields=["is_active"])
     if not active:

@@ -133,21 +133,27 @@ def entry_sheet(request, code, month):
 
 @login_required
 def register(request, code):
-    """Register a family into a group: search by KK first so nobody is registered twice."""
+    """Register a family into a group: search by KK first so nobody is registered twice.
+
+    A family the user cannot see (registered only in other groups) looks exactly like a new
+    one, so a KK number reveals nothing; registering it then needs its head's NIK as on the
+    family card (checked by the service), and its recorded details are kept.
+    """
     group = get_group_for(request.user, code, edit=True)
     search = KkSearchForm(request.GET or None)
     if not search.is_bound or not search.is_valid():
         return render(request, "households/register_search.html", {"group": group, "search": search})
     kk = search.cleaned_data["kk_number"]
     existing = Household.objects.filter(kk_number=kk).first()
-    if existing and existing.memberships.filter(group=group).exists():
+    known = existing if existing and Household.objects.visible_to(request.user).filter(pk=existing.pk).exists() else None
+    if known and known.memberships.filter(group=group).exists():
         messages.error(request, _("This family is already a member of this group."))
         return render(request, "households/register_search.html", {"group": group, "search": search})
-    household_form = None if existing else HouseholdForm(
+    household_form = None if known else HouseholdForm(
         request.POST or None, initial={"kk_number": kk, "kelurahan": group.kelurahan_id, "family_size": 4}
     )
     # A known family may already have an income for the month before joining.
-    join = JoinForm(request.POST or None, baseline_required=existing is None)
+    join = JoinForm(request.POST or None, baseline_required=known is None)
     # Both forms are checked, so every mistake shows at once.
     valid = [form.is_valid() for form in (join, household_form) if form is not None]
     if request.method == "POST" and all(valid):
@@ -159,21 +165,27 @@ def register(request, code):
                 by=request.user,
                 household=existing,
                 details=None if existing else {**household_form.cleaned_data, "kk_number": kk},
+                head_nik=household_form.cleaned_data["head_nik"] if household_form else None,
             )
         except ValidationError as e:
-            (household_form or join).add_error(None, e.messages)
+            (household_form or join).add_error(None, e)
         else:
-            for warning in household_form.warnings if household_form else []:
-                messages.warning(request, _("Warning: %(text)s") % {"text": warning})
-            messages.success(
-                request,
-                _("%(name)s joined %(group)s.") % {"name": registration.household.head_name, "group": group.name},
-            )
+            _registration_messages(request, registration, household_form if existing is None else None, group)
             return redirect("households:detail", pk=registration.household.pk)
-    context = {"group": group, "kk": kk, "existing": existing, "household_form": household_form, "join": join}
-    if existing:
-        context["existing_nik"] = existing.nik_for(request.user)
+    context = {"group": group, "kk": kk, "existing": known, "household_form": household_form, "join": join}
+    if known:
+        context["existing_nik"] = known.nik_for(request.user)
     return render(request, "households/register.html", context)
+
+
+def _registration_messages(request, registration, household_form, group):
+    for warning in household_form.warnings if household_form else []:
+        messages.warning(request, _("Warning: %(text)s") % {"text": warning})
+    if not registration.created_household:
+        messages.info(request, _("This family was already registered; its recorded details were kept."))
+    messages.success(
+        request, _("%(name)s joined %(group)s.") % {"name": registration.household.head_name, "group": group.name}
+    )
 
 
 @login_required
@@ -184,6 +196,7 @@ def detail(request, pk):
     groups = Group.objects.visible_to(request.user)
     editable_groups = set(Group.objects.editable_by(request.user).values_list("pk", flat=True))
     memberships = list(household.memberships.filter(group__in=groups).select_related("group").order_by("joined_on"))
+    whole_city = request.user.is_superuser or request.user.is_dppkb
     for m in memberships:
         m.can_edit = m.group_id in editable_groups
         m.leave_form = LeaveForm(prefix=f"m{m.pk}") if m.can_edit and not m.left_on else None
@@ -199,8 +212,11 @@ def detail(request, pk):
         "memberships": memberships,
         "readings": list(reversed(readings)),
         "chart": chart,
-        "history": change_history(household, user=request.user),
-        "can_edit": any(m.can_edit for m in memberships) or request.user.is_dppkb or request.user.is_superuser,
+        "history": change_history(
+            household, user=request.user, memberships=None if whole_city else {m.pk for m in memberships}
+        ),
+        "can_edit": any(m.can_edit for m in memberships) or whole_city,
+        "may_deactivate": services.may_deactivate(user=request.user, household=household),
     }
     return render(request, "households/detail.html", context)
 
@@ -232,8 +248,12 @@ def leave(request, pk, membership_pk):
 def set_active(request, pk):
     household = _get_household_for(request.user, pk, edit=True)
     active = request.POST.get("active") == "1"
-    services.set_household_active(household=household, active=active)
-    messages.success(request, _("The household is active again.") if active else _("The household was deactivated."))
+    try:
+        services.set_household_active(household=household, active=active, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("The household is active again.") if active else _("The household was deactivated."))
     return redirect("households:detail", pk=household.pk)
 
 

@@ -85,8 +85,11 @@ def test_register_a_new_family_with_its_baseline(client, cadre_a, group_a):
 
 
 @pytest.mark.django_db
-def test_known_family_is_only_added_to_the_group(client, cadre_a, group_a, member_b):
-    known = member_b.household
+def test_known_family_is_only_added_to_the_group(client, cadre_a, group_a):
+    # A family in another group of the same cadre: its details show, it is only added.
+    other_group = make_group(code="KWT-A2", opd_code="DISTAN")
+    other_group.cadres.add(cadre_a)
+    known = make_member(other_group, head_name="Baso Rahman").household
     client.force_login(cadre_a)
     html = client.get(register_url(known.kk_number)).content.decode()
     assert "sudah terdaftar" in html and known.head_name in html
@@ -94,7 +97,7 @@ def test_known_family_is_only_added_to_the_group(client, cadre_a, group_a, membe
     response = client.post(register_url(known.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": "900.000"})
     assert response.status_code == 302
     assert Household.objects.filter(kk_number=known.kk_number).count() == 1
-    assert set(known.memberships.values_list("group__code", flat=True)) == {"KWT-A", "NEL-B"}
+    assert set(known.memberships.values_list("group__code", flat=True)) == {"KWT-A", "KWT-A2"}
 
 
 @pytest.mark.django_db
@@ -348,17 +351,24 @@ def test_known_family_needs_no_new_baseline_when_that_month_is_recorded(client, 
     known = member_b.household
     make_reading(known, LAST_MONTH, 800_000)
     client.force_login(cadre_a)
-    response = client.post(register_url(known.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": ""})
+    # Outside the cadre's groups: the family card's NIK is the proof; the recorded
+    # baseline stays whatever the cadre types.
+    data = new_family(kk_number=known.kk_number, head_nik=known.head_nik, kelurahan=known.kelurahan_id,
+                      baseline_amount="1")
+    response = client.post(register_url(known.kk_number), data)
     assert response.status_code == 302
     assert known.readings.get(period=LAST_MONTH).amount == 800_000
 
 
 @pytest.mark.django_db
-def test_known_family_without_a_baseline_is_asked_for_one(client, cadre_a, member_b):
+def test_known_family_without_a_baseline_is_asked_for_one(client, cadre_a, group_a):
+    other_group = make_group(code="KWT-A2", opd_code="DISTAN")
+    other_group.cadres.add(cadre_a)
+    known = make_member(other_group).household
     client.force_login(cadre_a)
-    response = client.post(register_url(member_b.household.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": ""})
+    response = client.post(register_url(known.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": ""})
     assert "Isikan pendapatan pada bulan sebelum bergabung" in response.content.decode()
-    assert member_b.household.memberships.count() == 1
+    assert known.memberships.count() == 1
 
 
 @pytest.mark.django_db
