@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessLog, User
 from groups.models import Group
+from uppka.admin_dates import DateHierarchyMixin
 
 
 class AssignedGroupInline(admin.TabularInline):
@@ -25,7 +26,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(DateHierarchyMixin, admin.ModelAdmin):
     """Read only: the log is evidence, nobody edits it."""
 
     list_display = ["at", "user", "action", "target", "ip_address"]

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from uppka.proxy import client_ip
+
 
 class User(AbstractUser):
     """A person who logs in. The role decides what they see (SPEC section 2).
@@ -76,5 +78,5 @@ class AccessLog(models.Model):
     @classmethod
     def record(cls, request, action: str, target: str) -> "AccessLog":
         return cls.objects.create(
-            user=request.user, action=action, target=target[:300], ip_address=request.META.get("REMOTE_ADDR") or None
+            user=request.user, action=action, target=target[:300], ip_address=client_ip(request)
         )

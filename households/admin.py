@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from groups.admin import NoDeleteMixin, activate, deactivate
 from households.models import ClosedMonth, Household, IncomeReading, Membership
+from uppka.admin_dates import DateHierarchyMixin
 
 
 class MembershipInline(admin.TabularInline):
@@ -32,7 +33,7 @@ class HouseholdAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class MembershipAdmin(DateHierarchyMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ["household", "group", "joined_on", "left_on"]
     list_filter = ["group__group_type", "group__team__opd"]
     search_fields = ["household__kk_number", "household__head_name", "group__code"]
@@ -42,7 +43,7 @@ class MembershipAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(IncomeReading)
-class IncomeReadingAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class IncomeReadingAdmin(DateHierarchyMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ["household", "period", "amount", "recorded_by", "recorded_at"]
     search_fields = ["household__kk_number", "household__head_name"]
     list_select_related = ["household", "recorded_by"]

@@ -117,6 +117,9 @@ def check(response, expected, persona, name):
     if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
         # A "%" through the template's _() comes out doubled: every page is checked for it.
         assert "%%" not in response.content.decode(), f"{where}: a doubled % on the page"
+    if persona != "anonymous":
+        # Pages and downloads (a 200 or a refusal) must not stay in a shared phone's cache.
+        assert "no-store" in response.get("Cache-Control", ""), f"{where}: cacheable"
 
 
 @pytest.mark.django_db
@@ -137,6 +140,14 @@ def test_admin_is_for_staff_only(client, request, world, name, kwargs, persona_i
     url = reverse(name, kwargs=resolve_kwargs(kwargs, world))
     response = persona_client(client, request, persona).get(url)
     check(response, ADMIN_EXPECTED[persona_index], persona, name)
+
+
+@pytest.mark.django_db
+def test_static_files_stay_cacheable_for_signed_in_users(client, cadre_a):
+    client.force_login(cadre_a)
+    response = client.get("/static/css/uppka.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
 
 
 # Our own POST-only views (Django's logout and set_language answer GET in their own way).

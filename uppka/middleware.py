@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware:
@@ -53,3 +56,38 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class NoStoreForSignedInMiddleware:
+    """``Cache-Control: no-store`` on every response to a signed-in user: pages and
+    downloads hold personal data, and on a phone shared by a group they must not stay in the
+    browser's cache after logging out. Static files (WhiteNoise, earlier in the chain) keep
+    their long cache lifetime."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Signed in when the request arrives or when the response leaves (logging in and
+        # out change request.user on the way).
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+class RefuseNullCharacterMiddleware:
+    """A 400 for an address with a NUL character in its path or query: no page takes one,
+    and PostgreSQL refuses it in a query (a server error) wherever a view looks it up, such
+    as a group code in the path."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = (text for key, values in request.GET.lists() for text in (key, *values))
+        if "\x00" in request.path or any("\x00" in text for text in query):
+            message = _("The address contains a character that is not allowed.")
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)

@@ -57,10 +57,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "uppka.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "uppka.middleware.ContentSecurityPolicyMiddleware",
+    "uppka.middleware.RefuseNullCharacterMiddleware",
     # Last, as django-axes asks: locks out after repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,6 +114,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 
+# How many proxies in front of the app append to X-Forwarded-For (nginx: 1). With 0 the
+# header is ignored: a client could write anything in it.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or "0")
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app.")
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -120,6 +128,11 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address is the client's, not the proxy's (see TRUSTED_PROXIES): otherwise anyone could
+# lock anyone out, since everyone arrives from the proxy's address.
+AXES_CLIENT_IP_CALLABLE = "uppka.proxy.client_ip"
+# The user name as typed, cut to the 255 characters django-axes can store.
+AXES_USERNAME_CALLABLE = "uppka.lockout.login_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
