@@ -51,6 +51,11 @@ class User(AbstractUser):
     def is_dppkb(self) -> bool:
         return self.role == self.Role.DPPKB
 
+    @property
+    def sees_whole_city(self) -> bool:
+        """DPPKB staff and administrators see and may change everything, city-wide."""
+        return self.is_superuser or self.is_dppkb
+
 
 class AccessLog(models.Model):
     """Who looked at or took out personal data: household pages, exports, imports."""

@@ -37,7 +37,7 @@ def favicon(request):
 @login_required
 def audit(request):
     """DPPKB's audit: the latest changes (who, when, old → new) and who viewed or exported what."""
-    if not (request.user.is_superuser or request.user.is_dppkb):
+    if not request.user.sees_whole_city:
         raise PermissionDenied
     try:
         before = _moment(request.GET.get("before", ""))

@@ -109,7 +109,7 @@ class GroupQuerySet(models.QuerySet):
         OPD user, their assigned groups for a cadre, none for anyone else."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_superuser or user.is_dppkb:
+        if user.sees_whole_city:
             return self.all()
         if user.is_opd and user.opd_id:
             return self.filter(team__opd_id=user.opd_id)
@@ -122,7 +122,7 @@ class GroupQuerySet(models.QuerySet):
         DPPKB all; OPD users read only."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_superuser or user.is_dppkb:
+        if user.sees_whole_city:
             return self.all()
         if user.is_kader:
             return self.filter(cadres=user)

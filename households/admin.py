@@ -28,7 +28,7 @@ class HouseholdAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
     def get_list_display(self, request):
         # The whole NIK is personal data for DPPKB's eyes only (UU 27/2022).
-        nik = "head_nik" if request.user.is_superuser or request.user.is_dppkb else "masked_nik"
+        nik = "head_nik" if request.user.sees_whole_city else "masked_nik"
         return ["kk_number", "head_name", nik, "kelurahan", "family_size", "kb_method", "is_active"]
 
 

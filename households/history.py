@@ -39,7 +39,7 @@ def change_history(household: Household, *, user, memberships: set[int] | None =
         (Membership, Membership.history.filter(household_id=household.pk).select_related("history_user", "group")),
         (IncomeReading, IncomeReading.history.filter(household_id=household.pk).select_related("history_user")),
     ]
-    show_nik = user.is_superuser or getattr(user, "is_dppkb", False)
+    show_nik = user.sees_whole_city
     changes = []
     for model, queryset in records:
         previous = {}

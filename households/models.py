@@ -32,7 +32,7 @@ class HouseholdQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Households with a membership in a group the user may see; DPPKB sees all."""
-        if user.is_authenticated and (user.is_superuser or user.is_dppkb):
+        if user.is_authenticated and user.sees_whole_city:
             return self.all()
         groups = Group.objects.visible_to(user)
         return self.filter(
@@ -40,7 +40,7 @@ class HouseholdQuerySet(models.QuerySet):
         )
 
     def editable_by(self, user):
-        if user.is_authenticated and (user.is_superuser or user.is_dppkb):
+        if user.is_authenticated and user.sees_whole_city:
             return self.all()
         groups = Group.objects.editable_by(user)
         return self.filter(
@@ -94,7 +94,7 @@ class Household(models.Model):
 
     def nik_for(self, user) -> str:
         """The NIK as this user may see it: whole for DPPKB, the last four digits otherwise."""
-        if user.is_superuser or getattr(user, "is_dppkb", False):
+        if user.sees_whole_city:
             return self.head_nik
         return self.masked_nik
 

@@ -31,11 +31,7 @@ class SaveResult:
 
 def may_change_closed_months(user) -> bool:
     """A closed month is read-only for cadres; DPPKB (and administrators) can still correct it."""
-    return user.is_superuser or user.is_dppkb
-
-
-def _sees_whole_city(user) -> bool:
-    return user.is_superuser or user.is_dppkb
+    return user.sees_whole_city
 
 
 def check_may_record(*, user, period: dt.date, household_ids) -> None:
@@ -43,7 +39,7 @@ def check_may_record(*, user, period: dt.date, household_ids) -> None:
     members of one of their groups at the end of that month (the registration's baseline
     month is the one other case, handled by ``register_household``). Everything else is
     DPPKB's. Raises PermissionDenied naming nothing."""
-    if _sees_whole_city(user):
+    if user.sees_whole_city:
         return
     allowed = set(
         Membership.objects.active_on(last_day(period))
@@ -57,7 +53,7 @@ def check_may_record(*, user, period: dt.date, household_ids) -> None:
 def may_deactivate(*, user, household: Household) -> bool:
     """Deactivating ends every open membership of the household, so a user may do it only
     when all of them are in groups they may change (DPPKB always)."""
-    if _sees_whole_city(user):
+    if user.sees_whole_city:
         return True
     return not (
         household.memberships.filter(left_on__isnull=True).exclude(group__in=Group.objects.editable_by(user)).exists()

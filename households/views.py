@@ -196,7 +196,7 @@ def detail(request, pk):
     groups = Group.objects.visible_to(request.user)
     editable_groups = set(Group.objects.editable_by(request.user).values_list("pk", flat=True))
     memberships = list(household.memberships.filter(group__in=groups).select_related("group").order_by("joined_on"))
-    whole_city = request.user.is_superuser or request.user.is_dppkb
+    whole_city = request.user.sees_whole_city
     for m in memberships:
         m.can_edit = m.group_id in editable_groups
         m.leave_form = LeaveForm(prefix=f"m{m.pk}") if m.can_edit and not m.left_on else None
@@ -260,7 +260,7 @@ def set_active(request, pk):
 @login_required
 def months(request):
     """DPPKB closes a month once its register is in, and can reopen it."""
-    if not (request.user.is_dppkb or request.user.is_superuser):
+    if not request.user.sees_whole_city:
         raise PermissionDenied
     if request.method == "POST":
         period = _period_or_404(request.POST.get("month", ""))

@@ -48,7 +48,7 @@ class ReportFilterForm(forms.Form):
         self.groups = Group.objects.visible_to(user)
         self.fields["opd"].queryset = Opd.objects.filter(
             pk__in=self.groups.values("team__opd")
-        ) if not (user.is_superuser or user.is_dppkb) else Opd.objects.all()
+        ) if not user.sees_whole_city else Opd.objects.all()
         self.fields["opd"].empty_label = gettext_lazy("All")
         for name in ("group_type", "kecamatan", "kelurahan"):
             self.fields[name].empty_label = gettext_lazy("All")

@@ -33,7 +33,7 @@ REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
 @login_required
 def dashboard(request):
     """DPPKB's city-wide view: target progress, before/after, poverty, reporting, problems."""
-    if not (request.user.is_dppkb or request.user.is_superuser):
+    if not request.user.sees_whole_city:
         raise PermissionDenied
     today = timezone.localdate()
     groups = Group.objects.all()
@@ -117,7 +117,7 @@ def index(request):
         return render(request, "reports/index.html", {"form": form}, status=400)
     groups = form.selected_groups()
     figures = Dataset(groups, form.cleaned_data["as_of"]).figures(keys=REPORT_KEYS)
-    label = total_label(form.cleaned_data.get("opd"), city_wide=request.user.is_dppkb or request.user.is_superuser)
+    label = total_label(form.cleaned_data.get("opd"), city_wide=request.user.sees_whole_city)
     sort = request.GET.get("sort", "code")
     rows = sort_rows(group_rows(groups, figures), sort)
     page = Paginator(rows, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -140,7 +140,7 @@ def export(request):
     if not form.is_valid():
         return render(request, "reports/index.html", {"form": form}, status=400)
     data = form.cleaned_data
-    city_wide = request.user.is_dppkb or request.user.is_superuser
+    city_wide = request.user.sees_whole_city
     filters = filter_lines(data, city_wide=city_wide)
     logged = [*filters, ("Per bulan", f"{data['as_of']:%Y-%m}")]
     AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, "; ".join(f"{label}: {value}" for label, value in logged))
