@@ -1,6 +1,8 @@
 """Bulk import from a workbook: upload (dry run by default), review, import; template and
 data downloads. DPPKB for the whole city, OPD users for their own groups."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from xlsxwriter.exceptions import XlsxWriterException
 
 from accounts.models import AccessLog
 from groups.models import Group
@@ -20,6 +23,8 @@ from households.parsing import month_before
 from households.workbook import WorkbookError, read_workbook
 from households.xlsx import TooManyRows, write_data, write_error_copy, write_template
 from uppka.responses import xlsx_response
+
+logger = logging.getLogger(__name__)
 
 
 def _require_importer(user):
@@ -56,9 +61,9 @@ def _check_and_maybe_apply(request, token, *, apply):
         imports.discard(token)
         context["fatal"] = str(e)
         return render(request, "households/import.html", context)
-    imports.save_problems(token, plan.problems)
+    imports.save_problems(token, plan.log)
     context.update(plan=plan, summary=describe(plan.counts()))
-    if plan.errors:
+    if plan.error_count:
         return render(request, "households/import.html", context)
     if not apply:
         return render(request, "households/import.html", context)
@@ -79,8 +84,15 @@ def error_copy(request, token):
     path = imports.upload_path(request, token)
     if path is None:
         raise Http404
-    problems = imports.load_problems(token)
-    return xlsx_response(lambda f: write_error_copy(path, problems, f), "impor-dengan-kesalahan.xlsx")
+    problems, total = imports.load_problems(token)
+    try:
+        return xlsx_response(lambda f: write_error_copy(path, problems, f, total=total), "impor-dengan-kesalahan.xlsx")
+    except WorkbookError as e:  # beyond the upload limits, or damaged since it was checked
+        messages.error(request, str(e))
+    except (OSError, XlsxWriterException):
+        logger.exception("The error copy of upload %s failed", token)
+        messages.error(request, _("The workbook with the error column could not be made. Try again later."))
+    return redirect("households:import")
 
 
 @login_required

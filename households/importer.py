@@ -20,6 +20,7 @@ from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
 from households.workbook import (
     Problem,
+    ProblemLog,
     Sheets,
     amount_cell,
     as_text,
@@ -40,7 +41,7 @@ CHUNK = 5_000
 
 @dataclass
 class Plan:
-    problems: list[Problem] = field(default_factory=list)
+    log: ProblemLog = field(default_factory=ProblemLog)  # the first problems, and how many there are
     teams: list[WorkingTeam] = field(default_factory=list)  # to create
     groups_new: list[Group] = field(default_factory=list)
     groups_changed: list[Group] = field(default_factory=list)
@@ -53,12 +54,24 @@ class Plan:
     unchanged: int = 0
 
     @property
+    def problems(self) -> list[Problem]:
+        return self.log.problems
+
+    @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if not p.warning]
+        return self.log.errors
 
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.warning]
+
+    @property
+    def problem_count(self) -> int:
+        return self.log.total
+
+    @property
+    def error_count(self) -> int:
+        return self.log.error_count
 
     def counts(self) -> dict[str, int]:
         return {
@@ -105,28 +118,24 @@ class Checker:
 
     def error(self, sheet, row, column, message):
         self.failed = True
-        self.plan.problems.append(Problem(sheet, row, column, message))
+        self.plan.log.add(Problem(sheet, row, column, message))
 
     def warn(self, sheet, row, column, message):
-        self.plan.problems.append(Problem(sheet, row, column, message, warning=True))
+        self.plan.log.add(Problem(sheet, row, column, message, warning=True))
 
 
 def plan_import(sheets: Sheets, *, user=None) -> Plan:
     """Check every row and work out the changes, writing nothing. ``user`` None is the
     command line (the whole city); an OPD user may only touch their OPD's groups."""
-    plan = Plan(problems=list(sheets.problems))
-    if sheets.errors:
+    plan = Plan(log=sheets.log.copy())
+    if plan.error_count:
         return plan
     scope = Scope(user)
     check = Checker(plan)
     groups = _plan_groups(sheets.rows.get("Kelompok", []), scope, check)
     households = _plan_households(sheets.rows.get("Keluarga", []), groups, scope, check)
     _plan_readings(sheets.rows.get("Pendapatan", []), households, scope, check)
-    plan.problems.sort(key=lambda p: (list(SHEET_ORDER).index(p.sheet), p.row, p.warning))
     return plan
-
-
-SHEET_ORDER = {"Kelompok": 0, "Keluarga": 1, "Pendapatan": 2}
 
 
 class Scope:
@@ -154,7 +163,7 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
     types = {t.code.upper(): t for t in GroupType.objects.all()}
     kelurahan = {k.code: k for k in Kelurahan.objects.all()}
     codes = [as_text(values["Kode Kelompok"]) for _, values in rows]
-    existing = {g.code: g for g in Group.objects.filter(code__in=[c for c in codes if c])}
+    existing = {g.code: g for g in Group.objects.filter(code__in=[c for c in codes if c and "\x00" not in c])}
     teams = {(t.opd_id, t.name.lower()): t for t in WorkingTeam.objects.all()}
     seen: dict[str, tuple[int, tuple]] = {}
     result = dict(existing)
@@ -227,6 +236,7 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
     kelurahan = {k.code: k.pk for k in Kelurahan.objects.all()}
     # Families may join groups already in the database and not on the Kelompok sheet.
     missing = {as_text(values["Kode Kelompok"]) for _, values in rows} - groups.keys()
+    missing = {code for code in missing if "\x00" not in code}  # no such code, and PostgreSQL refuses it in a query
     groups = {**{g.code: g for g in Group.objects.filter(code__in=missing)}, **groups}
     parsed = []
     for number, values in rows:
@@ -427,7 +437,7 @@ def _insert_readings(rows, ids, *, user, now):
 @transaction.atomic
 def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
     """Write a plan without errors; every change is kept in the history with the user."""
-    if plan.errors:
+    if plan.error_count:
         raise ValueError("A plan with errors is never applied.")
     now = timezone.now()
     for team in plan.teams:

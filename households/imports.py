@@ -1,27 +1,29 @@
 """Uploaded workbooks kept for a day between the dry run and the import, per user."""
 
 import json
+import os
 import secrets
 import time
 from pathlib import Path
 
 from django.conf import settings
 
-from households.workbook import Problem
+from households.workbook import Problem, ProblemLog
 
 KEEP_SECONDS = 24 * 60 * 60
+SCRATCH_KEEP_SECONDS = 60 * 60  # a workbook is written in seconds (gunicorn stops a worker after 120)
 SESSION_KEY = "import_tokens"
 
 
 def _dir() -> Path:
     path = Path(settings.IMPORT_DIR)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
 def store_upload(request, upload) -> str:
     """Save the uploaded file under a random token that only this session may use."""
-    _forget_old_files()
+    forget_old_files()
     token = secrets.token_urlsafe(16)
     with (_dir() / f"{token}.xlsx").open("wb") as f:
         for chunk in upload.chunks():
@@ -38,16 +40,21 @@ def upload_path(request, token: str) -> Path | None:
     return path if path.exists() else None
 
 
-def save_problems(token: str, problems: list[Problem]) -> None:
-    data = [[p.sheet, p.row, p.column, p.message, p.warning] for p in problems]
+def save_problems(token: str, log: ProblemLog) -> None:
+    """The problems kept (at most MAX_PROBLEMS) and how many there were, for the error copy."""
+    data = {"total": log.total, "problems": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.problems]}
     (_dir() / f"{token}.json").write_text(json.dumps(data), encoding="utf-8")
 
 
-def load_problems(token: str) -> list[Problem]:
+def load_problems(token: str) -> tuple[list[Problem], int]:
+    """The problems saved for an upload, and how many there were in all."""
     path = _dir() / f"{token}.json"
     if not path.exists():
-        return []
-    return [Problem(*row) for row in json.loads(path.read_text(encoding="utf-8"))]
+        return [], 0
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, list):  # saved before the problems were capped
+        data = {"total": len(data), "problems": data}
+    return [Problem(*row) for row in data["problems"]], data["total"]
 
 
 def discard(token: str) -> None:
@@ -55,8 +62,25 @@ def discard(token: str) -> None:
         (_dir() / f"{token}{suffix}").unlink(missing_ok=True)
 
 
-def _forget_old_files() -> None:
-    limit = time.time() - KEEP_SECONDS
-    for path in _dir().glob("*"):
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
+def forget_old_files() -> int:
+    """Remove uploads older than a day, and what a killed worker left in the scratch folder
+    (uppka/scratch.py) older than an hour: files first, then the folders they leave empty.
+    Returns how many files went. Called on every upload and by ``manage.py clean_imports``."""
+    now, top, removed = time.time(), _dir(), 0
+    for folder, _subfolders, files in os.walk(top, topdown=False):
+        folder = Path(folder)
+        limit = now - (KEEP_SECONDS if folder == top else SCRATCH_KEEP_SECONDS)
+        folder_is_old = folder.stat().st_mtime < limit  # read before removing its files touches it
+        for name in files:
+            try:
+                if (folder / name).lstat().st_mtime < limit:
+                    (folder / name).unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass  # another worker removed it first
+        if folder_is_old and folder.parent != top and folder != top:  # a write's own folder, not tmp itself
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # not empty: a file younger than the limit
+    return removed

@@ -8,9 +8,8 @@ Sheet and column names are a contract with other offices' tools: fixed Indonesia
 
 import datetime as dt
 import re
-import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from html import unescape
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -21,10 +20,12 @@ from python_calamine import CalamineWorkbook
 from households.identity import nik_warnings, validate_kk, validate_nik
 from households.models import KbMethod
 from households.parsing import parse_amount
+from households.xlsx_limits import MAX_FORMULAS, SheetCheck, check_workbook, not_readable
+from households.xlsx_limits import WorkbookError as WorkbookError  # raised by read_workbook, importable from here
 from uppka.formats import format_number
 
-MAX_ROWS = 1_048_576  # Excel's own limit per sheet
 EMPTY_ROWS_BEFORE_STOP = 1_000  # a sheet "with a million empty rows" is read only this far
+MAX_PROBLEMS = 1_000  # problems kept (all are counted): the page, the saved list and the error copy show these
 
 
 @dataclass(frozen=True)
@@ -73,94 +74,119 @@ class Problem:
         return (_("Warning: %(text)s") % {"text": f"{where}: {self.message}"}) if self.warning else f"{where}: {self.message}"
 
 
-@dataclass
-class Sheets:
-    rows: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)  # sheet → (row number, values)
-    problems: list[Problem] = field(default_factory=list)
+SHEET_ORDER = {name: index for index, name in enumerate(SHEETS)}
+
+
+class ProblemLog:
+    """Problems as they are found: every one counted, the first ``limit`` errors kept and,
+    while there is room, warnings too, so a file of a million bad rows costs no more than one
+    of a thousand. A warning never pushes an error out: whether anything may be imported
+    depends on the errors."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS):
+        self.limit = limit
+        self._errors: list[Problem] = []
+        self._warnings: list[Problem] = []
+        self.error_count = self.warning_count = 0
+
+    def add(self, problem: Problem) -> None:
+        if problem.warning:
+            self.warning_count += 1
+            if len(self._warnings) < self.limit:
+                self._warnings.append(problem)
+        else:
+            self.error_count += 1
+            if len(self._errors) < self.limit:
+                self._errors.append(problem)
+
+    def copy(self) -> "ProblemLog":
+        log = ProblemLog(self.limit)
+        log._errors, log._warnings = list(self._errors), list(self._warnings)
+        log.error_count, log.warning_count = self.error_count, self.warning_count
+        return log
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if not p.warning]
+        return list(self._errors)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems kept, by sheet and row (errors before warnings on a row)."""
+        kept = self._errors + self._warnings[:self.limit - len(self._errors)]
+        return sorted(kept, key=lambda p: (SHEET_ORDER.get(p.sheet, len(SHEET_ORDER)), p.row, p.warning))
+
+    @property
+    def total(self) -> int:
+        return self.error_count + self.warning_count
 
 
-class WorkbookError(Exception):
-    """The file cannot be read as an import workbook at all."""
+@dataclass
+class Sheets:
+    rows: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)  # sheet → (row number, values)
+    log: ProblemLog = field(default_factory=ProblemLog)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.log.problems
+
+    @property
+    def errors(self) -> list[Problem]:
+        return self.log.errors
 
 
 def read_workbook(path) -> Sheets:
     """Read the three sheets' rows by header name. Raises WorkbookError when the file is not
-    a readable .xlsx; everything else (missing sheets or columns, formulas, merged cells,
-    too many rows) becomes a Problem.
+    a readable .xlsx or is beyond the upload limits (households/xlsx_limits.py); everything
+    else (missing sheets or columns, formulas, merged cells) becomes a Problem.
 
-    Values come from python-calamine (several times faster than openpyxl on big sheets);
-    formulas are found in the sheets' XML, since calamine only sees their cached values.
+    Values come from python-calamine (several times faster than openpyxl on big sheets), once
+    ``check_workbook`` has streamed the file and found its formula cells (calamine only sees
+    their cached values).
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            formulas = _formula_cells(archive)
+    checks = check_workbook(path)
+    with calamine_errors():
         book = CalamineWorkbook.from_path(str(path))
-    except Exception as e:  # a renamed CSV or PDF, an empty file, a damaged zip …
-        raise WorkbookError(_("This file is not an Excel workbook (.xlsx) that can be read.")) from e
     result = Sheets()
     titles = {normalize_header(title): title for title in book.sheet_names}
     for sheet_name, columns in SHEETS.items():
         title = titles.get(normalize_header(sheet_name))
         if title is None:
-            result.problems.append(Problem(sheet_name, 0, "", _("This sheet is missing from the workbook.")))
+            result.log.add(Problem(sheet_name, 0, "", _("This sheet is missing from the workbook.")))
             continue
-        try:
+        with calamine_errors():
             sheet = book.get_sheet_by_name(title)
-        except Exception as e:
-            raise WorkbookError(_("This file is not an Excel workbook (.xlsx) that can be read.")) from e
         if sheet.merged_cell_ranges:
-            result.problems.append(Problem(sheet_name, 0, "", _("This sheet has merged cells; unmerge all cells and upload again.")))
+            result.log.add(Problem(sheet_name, 0, "", _("This sheet has merged cells; unmerge all cells and upload again.")))
             continue
-        result.rows[sheet_name] = _read_sheet(sheet, sheet_name, columns, formulas.get(title, set()), result.problems)
+        result.rows[sheet_name] = _read_sheet(sheet, sheet_name, columns, checks.get(title, SheetCheck()), result.log)
+        del sheet  # calamine keeps a sheet whole: let it go before the next one
     return result
 
 
-def _formula_cells(archive: zipfile.ZipFile) -> dict[str, set[tuple[int, int]]]:
-    """Sheet title → (row, column index) of every cell holding a formula."""
-    workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = {}
-    for attributes in re.findall(r"<Relationship ([^>]*)>", rels):
-        found = dict(re.findall(r'(\w+)="([^"]*)"', attributes))
-        targets[found.get("Id")] = found.get("Target", "")
-    result = {}
-    for attributes in re.findall(r"<sheet ([^>]*)>", workbook):
-        found = dict(re.findall(r'([\w:]+)="([^"]*)"', attributes))
-        target = targets.get(found.get("r:id"), "")
-        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        if path in archive.namelist():
-            result[unescape(found.get("name", ""))] = _scan_formulas(archive, path)
-    return result
+@contextmanager
+def calamine_errors():
+    """calamine's errors (a part missing after all, a value it refuses) as WorkbookError, and
+    its panics too: pyo3 raises those as a BaseException (a date-formatted cell holding
+    -1e308 is one)."""
+    try:
+        yield
+    except Exception as e:
+        raise not_readable() from e
+    except BaseException as e:
+        if type(e).__module__ != "pyo3_runtime":
+            raise
+        raise not_readable() from e
 
 
-FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*>\s*<f[\s>/]')
+def calamine_rows(sheet):
+    """A calamine sheet's rows, from the top of the sheet and its first used column."""
+    with calamine_errors():
+        yield from sheet.iter_rows()
 
 
-def _scan_formulas(archive, path) -> set[tuple[int, int]]:
-    cells, tail = set(), b""
-    with archive.open(path) as sheet:
-        while chunk := sheet.read(1 << 20):
-            for letters, row in FORMULA_CELL.findall(tail + chunk):
-                cells.add((int(row), column_index(letters.decode())))
-            tail = chunk[-400:]  # a cell split across two chunks is seen in the next pass
-    return cells
-
-
-def column_index(letters: str) -> int:
-    """``A`` → 0, ``Z`` → 25, ``AA`` → 26."""
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - ord("A") + 1
-    return index - 1
-
-
-def _read_sheet(sheet, sheet_name, columns, formulas, problems) -> list[tuple[int, dict]]:
+def _read_sheet(sheet, sheet_name, columns, check: SheetCheck, log: ProblemLog) -> list[tuple[int, dict]]:
     first_column = sheet.start[1] if sheet.start else 0
-    rows = enumerate(sheet.iter_rows(), start=1)  # calamine counts rows from the top of the sheet
+    rows = enumerate(calamine_rows(sheet), start=1)  # calamine counts rows from the top of the sheet
     number, header = next(((n, r) for n, r in rows if any(str(v).strip() for v in r)), (1, []))
     positions = {}
     for index, text in enumerate(header):
@@ -169,38 +195,35 @@ def _read_sheet(sheet, sheet_name, columns, formulas, problems) -> list[tuple[in
             positions[key] = index
     missing = [c.name for c in columns if c.required and c.key not in positions]
     for name in missing:
-        problems.append(Problem(sheet_name, number, name, _("This column is missing from the header row.")))
+        log.add(Problem(sheet_name, number, name, _("This column is missing from the header row.")))
     if missing:
         return []
     formula_columns = {first_column + positions[c.key]: c.name for c in columns if c.key in positions}
+    crowded = [name for column, name in formula_columns.items() if column in check.crowded_columns]
+    if crowded:
+        log.add(Problem(sheet_name, 0, ", ".join(crowded), _(
+            "More than %(count)s cells of this sheet hold formulas; copy the sheet and paste it as values, then "
+            "upload again.") % {"count": format_number(MAX_FORMULAS)}))
+        return []
     result, empty_run = [], 0
     for number, values in rows:
         picked = {c.name: _cell(values, positions.get(c.key)) for c in columns}
         if all(v is None or v == "" for v in picked.values()):
             empty_run += 1
             if empty_run >= EMPTY_ROWS_BEFORE_STOP:
-                problems.append(
+                log.add(
                     Problem(sheet_name, number, "", _("%(count)s empty rows in a row: reading this sheet stopped here.")
                             % {"count": format_number(EMPTY_ROWS_BEFORE_STOP)}, warning=True)
                 )
                 break
             continue
         empty_run = 0
-        if number > MAX_ROWS:
-            problems.append(Problem(sheet_name, number, "", _("Too many rows.")))
-            break
-        bad = [name for (row, column), name in _formulas_in_row(formulas, number, formula_columns)]
+        bad = [name for column, name in formula_columns.items() if (number, column) in check.formulas]
         for name in bad:
-            problems.append(Problem(sheet_name, number, name, _("Contains a formula; copy and paste it as a value.")))
+            log.add(Problem(sheet_name, number, name, _("Contains a formula; copy and paste it as a value.")))
         if not bad:
             result.append((number, picked))
     return result
-
-
-def _formulas_in_row(formulas, number, formula_columns):
-    if not formulas:
-        return []
-    return [((number, column), name) for column, name in formula_columns.items() if (number, column) in formulas]
 
 
 def _cell(values, index):
@@ -286,6 +309,8 @@ def text_cell(value, *, max_length: int, required: bool = True) -> str:
         raise ValidationError(_("Required."))
     if len(text) > max_length:
         raise ValidationError(_("At most %(count)s characters.") % {"count": max_length})
+    if "\x00" in text:  # a workbook may write one as _x0000_; PostgreSQL cannot store it
+        raise ValidationError(_("Contains a null character, which cannot be stored."))
     return text
 
 

@@ -2,14 +2,19 @@
 its problems, and the user's data in the import layout (to edit and import again)."""
 
 import datetime as dt
+import re
 from collections import defaultdict
+from contextlib import contextmanager
 
-import openpyxl
-import xlsxwriter
+from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from groups.models import GroupType, Kelurahan, Opd
 from households.models import IncomeReading, KbMethod, Membership
-from households.workbook import SHEETS, Problem
+from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header
+from households.xlsx_limits import check_workbook
+from uppka.formats import format_number
+from uppka.scratch import xlsx_workbook
 
 TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode"}
 DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar"}
@@ -22,16 +27,21 @@ EXAMPLES = {
 ERROR_HEADER = "Kesalahan"
 
 
+@contextmanager
 def _book(out):
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "default_date_format": "yyyy-mm-dd", "strings_to_formulas": False})
-    formats = {
-        "head": book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1}),
-        "text": book.add_format({"num_format": "@"}),
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-        "bold": book.add_format({"bold": True}),
-        "error": book.add_format({"font_color": "#C00000", "text_wrap": True}),
-    }
-    return book, formats
+    """A workbook streamed to ``out`` (temporary files in the private scratch folder) and its
+    formats; closed when the block ends. An uploaded text is never taken for a formula, and a
+    number Excel cannot hold (infinity) becomes an error cell instead of an exception."""
+    options = {"constant_memory": True, "default_date_format": "yyyy-mm-dd", "strings_to_formulas": False,
+               "nan_inf_to_errors": True}
+    with xlsx_workbook(out, options) as book:
+        yield book, {
+            "head": book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1}),
+            "text": book.add_format({"num_format": "@"}),
+            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+            "bold": book.add_format({"bold": True}),
+            "error": book.add_format({"font_color": "#C00000", "text_wrap": True}),
+        }
 
 
 def _data_sheet(book, formats, name):
@@ -52,92 +62,129 @@ def _data_sheet(book, formats, name):
 def write_template(out) -> None:
     """Blank data sheets (KK and NIK columns formatted as text, so Excel keeps all 16 digits)
     and a Petunjuk sheet with an example row per sheet and the allowed values."""
-    book, formats = _book(out)
-    for name in SHEETS:
-        sheet, columns = _data_sheet(book, formats, name)
-        if "Metode KB" in columns:
-            sheet.data_validation(1, columns.index("Metode KB"), 50_000, columns.index("Metode KB"),
-                                  {"validate": "list", "source": KbMethod.values})
-        if "Jenis Kelompok" in columns:
-            codes = list(GroupType.objects.order_by("code").values_list("code", flat=True))
-            sheet.data_validation(1, columns.index("Jenis Kelompok"), 50_000, columns.index("Jenis Kelompok"),
-                                  {"validate": "list", "source": codes})
-    guide = book.add_worksheet("Petunjuk")
-    guide.set_landscape()
-    guide.fit_to_pages(1, 0)
-    guide.set_column(0, 0, 26)
-    guide.set_column(1, 12, 20)
-    lines = [
-        ("Cara mengisi", "Isi lembar Kelompok, Keluarga dan Pendapatan mulai baris 2. Baris judul jangan diubah."),
-        ("", "No KK dan NIK: 16 angka, ketik di kolom berformat Teks. Tanggal: sel tanggal atau teks TTTT-BB-HH."),
-        ("", "Periode: TTTT-BB. Pendapatan: Rupiah per bulan, bilangan bulat. Tanggal Keluar dan Tim Kerja boleh kosong."),
-        ("", "Satu baris Keluarga = satu keanggotaan; KK yang sama boleh muncul di beberapa kelompok."),
-    ]
-    row = 0
-    for label, text in lines:
-        guide.write_string(row, 0, label, formats["bold"])
-        guide.write_string(row, 1, text)
-        row += 1
-    for name, example in EXAMPLES.items():
-        row += 1
-        guide.write_string(row, 0, f"Contoh baris {name}", formats["bold"])
-        guide.write_row(row, 1, [c.name for c in SHEETS[name]], formats["head"])
-        guide.write_row(row + 1, 1, [str(v) for v in example])
-        row += 2
-    allowed = [
-        ("Jenis Kelompok", GroupType.objects.order_by("code").values_list("code", "name")),
-        ("Kode OPD", Opd.objects.filter(is_active=True).order_by("code").values_list("code", "name")),
-        ("Metode KB", [(value, str(label)) for value, label in KbMethod.choices]),
-        ("Kode Kelurahan", Kelurahan.objects.order_by("code").values_list("code", "name")),
-    ]
-    for label, values in allowed:
-        row += 1
-        guide.write_string(row, 0, f"Nilai {label}", formats["bold"])
-        for code, name in values:
-            guide.write_string(row, 1, code)
-            guide.write_string(row, 2, name)
+    with _book(out) as (book, formats):
+        for name in SHEETS:
+            sheet, columns = _data_sheet(book, formats, name)
+            if "Metode KB" in columns:
+                sheet.data_validation(1, columns.index("Metode KB"), 50_000, columns.index("Metode KB"),
+                                      {"validate": "list", "source": KbMethod.values})
+            if "Jenis Kelompok" in columns:
+                codes = list(GroupType.objects.order_by("code").values_list("code", flat=True))
+                sheet.data_validation(1, columns.index("Jenis Kelompok"), 50_000, columns.index("Jenis Kelompok"),
+                                      {"validate": "list", "source": codes})
+        guide = book.add_worksheet("Petunjuk")
+        guide.set_landscape()
+        guide.fit_to_pages(1, 0)
+        guide.set_column(0, 0, 26)
+        guide.set_column(1, 12, 20)
+        lines = [
+            ("Cara mengisi", "Isi lembar Kelompok, Keluarga dan Pendapatan mulai baris 2. Baris judul jangan diubah."),
+            ("", "No KK dan NIK: 16 angka, ketik di kolom berformat Teks. Tanggal: sel tanggal atau teks TTTT-BB-HH."),
+            ("", "Periode: TTTT-BB. Pendapatan: Rupiah per bulan, bilangan bulat. Tanggal Keluar dan Tim Kerja boleh kosong."),
+            ("", "Satu baris Keluarga = satu keanggotaan; KK yang sama boleh muncul di beberapa kelompok."),
+        ]
+        row = 0
+        for label, text in lines:
+            guide.write_string(row, 0, label, formats["bold"])
+            guide.write_string(row, 1, text)
             row += 1
-    book.close()
+        for name, example in EXAMPLES.items():
+            row += 1
+            guide.write_string(row, 0, f"Contoh baris {name}", formats["bold"])
+            guide.write_row(row, 1, [c.name for c in SHEETS[name]], formats["head"])
+            guide.write_row(row + 1, 1, [str(v) for v in example])
+            row += 2
+        allowed = [
+            ("Jenis Kelompok", GroupType.objects.order_by("code").values_list("code", "name")),
+            ("Kode OPD", Opd.objects.filter(is_active=True).order_by("code").values_list("code", "name")),
+            ("Metode KB", [(value, str(label)) for value, label in KbMethod.choices]),
+            ("Kode Kelurahan", Kelurahan.objects.order_by("code").values_list("code", "name")),
+        ]
+        for label, values in allowed:
+            row += 1
+            guide.write_string(row, 0, f"Nilai {label}", formats["bold"])
+            for code, name in values:
+                guide.write_string(row, 1, code)
+                guide.write_string(row, 2, name)
+                row += 1
 
 
-def write_error_copy(source, problems: list[Problem], out) -> None:
-    """The uploaded workbook with a Kesalahan column on every row that has problems, after
-    a first sheet listing them all."""
-    book, formats = _book(out)
+def write_error_copy(source, problems: list[Problem], out, *, total: int | None = None) -> None:
+    """The uploaded workbook with a Kesalahan column on every row that has problems, after a
+    first sheet listing them; ``total`` is how many there were when only the first were kept.
+
+    The file on disk is checked against the upload limits again (households/xlsx_limits.py),
+    then read with calamine, every sheet (ten times faster than openpyxl's streaming reader;
+    formulas come back as their cached values). Raises WorkbookError when it cannot be read.
+    """
+    check_workbook(source)
+    with calamine_errors():
+        original = CalamineWorkbook.from_path(str(source))
+        titles = original.sheet_names
     by_row = defaultdict(list)
     for problem in problems:
-        by_row[(problem.sheet, problem.row)].append(problem.line())
+        by_row[(normalize_header(problem.sheet), problem.row)].append(problem.line())
+    with _book(out) as (book, formats):
+        _write_problem_list(book, formats, problems, total)
+        for title, name in zip(titles, _sheet_names(titles)):
+            with calamine_errors():
+                sheet = original.get_sheet_by_name(title)
+            _copy_sheet(sheet, book.add_worksheet(name), formats, by_row, normalize_header(title))
+            del sheet  # calamine keeps a sheet whole: let it go before the next one
+
+
+def _write_problem_list(book, formats, problems, total):
     summary = book.add_worksheet(ERROR_HEADER)
     summary.set_column(0, 0, 14)
     summary.set_column(1, 1, 8)
     summary.set_column(2, 2, 24)
     summary.set_column(3, 3, 90)
-    summary.write_row(0, 0, ["Lembar", "Baris", "Kolom", "Pesan"], formats["head"])
-    for index, problem in enumerate(problems, start=1):
+    top = 0
+    if total and total > len(problems):
+        summary.write_string(0, 0, _("Showing the first %(shown)s of %(total)s problems.")
+                             % {"shown": format_number(len(problems)), "total": format_number(total)}, formats["bold"])
+        top = 1
+    summary.write_row(top, 0, ["Lembar", "Baris", "Kolom", "Pesan"], formats["head"])
+    for index, problem in enumerate(problems, start=top + 1):
         summary.write_row(index, 0, [problem.sheet, problem.row or "", problem.column,
                                      ("Peringatan: " if problem.warning else "") + problem.message])
-    original = openpyxl.load_workbook(source, read_only=True, data_only=False)
-    try:
-        for title in original.sheetnames:
-            sheet = book.add_worksheet(title[:31] if title != ERROR_HEADER else f"{title} (asli)")
-            width = 0
-            for number, values in enumerate(original[title].iter_rows(values_only=True), start=1):
-                width = max(width, len(values))
-                for column, value in enumerate(values):
-                    _write_cell(sheet, number - 1, column, value, formats)
-                messages = by_row.get((title, number)) or (by_row.get((title, 0)) if number == 1 else None)
-                if number == 1:
-                    sheet.write_string(0, max(width, 1), ERROR_HEADER, formats["head"])
-                elif messages:
-                    sheet.write_string(number - 1, max(width, 1), "\n".join(messages), formats["error"])
-            sheet.set_column(max(width, 1), max(width, 1), 60)
-    finally:
-        original.close()
-    book.close()
+
+
+def _copy_sheet(sheet, copy, formats, by_row, key):
+    """Rows as calamine gives them (from the top of the sheet, from its first used column),
+    and the problems of each row in a Kesalahan column after the last."""
+    first_column = sheet.start[1] if sheet.start else 0
+    width = sheet.width
+    for number, values in enumerate(calamine_rows(sheet), start=1):
+        for index, value in enumerate(values):
+            if value is not None and value != "":
+                _write_cell(copy, number - 1, first_column + index, value, formats)
+        if number == 1:
+            copy.write_string(0, first_column + max(width, 1), ERROR_HEADER, formats["head"])
+        elif messages := by_row.get((key, number)):
+            copy.write_string(number - 1, first_column + max(width, 1), "\n".join(messages), formats["error"])
+    copy.set_column(first_column + max(width, 1), first_column + max(width, 1), 60)
+
+
+def _sheet_names(titles) -> list[str]:
+    """Names XlsxWriter accepts for the copies: at most 31 characters, none of []:*?/\\, not
+    Kesalahan (that is the list of problems), each different (ignoring case)."""
+    taken, names = {ERROR_HEADER.lower()}, []
+    for title in titles:
+        base = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31] or "Lembar"
+        name, number = base, 1
+        if name.lower() == ERROR_HEADER.lower():
+            name = f"{base[:24]} (asli)"
+        while name.lower() in taken:
+            number += 1
+            name = f"{base[:31 - len(str(number)) - 3]} ({number})"
+        taken.add(name.lower())
+        names.append(name)
+    return names
 
 
 def _write_cell(sheet, row, column, value, formats):
-    if value is None:
+    if value is None or value == "":
         return
     if isinstance(value, dt.datetime):
         sheet.write_datetime(row, column, value, formats["date"])
@@ -165,26 +212,25 @@ def write_data(out, *, groups, since: dt.date) -> None:
     readings = IncomeReading.objects.filter(household__memberships__group__in=groups, period__gte=since).distinct()
     if memberships.count() > MAX_DATA_ROWS or readings.count() > MAX_DATA_ROWS:
         raise TooManyRows
-    book, formats = _book(out)
-    sheet, _columns = _data_sheet(book, formats, "Kelompok")
-    rows = groups.order_by("code").values_list(
-        "code", "name", "group_type__code", "team__opd__code", "kelurahan__code", "formed_on", "business", "team__name", "team__is_default"
-    )
-    for number, (code, name, kind, opd, kel, formed, business, team, is_default) in enumerate(rows.iterator(), start=1):
-        for column, value in enumerate([code, name, kind, opd, kel, formed, business, "" if is_default else team]):
-            _write_cell(sheet, number, column, value, formats)
-    sheet, _columns = _data_sheet(book, formats, "Keluarga")
-    rows = memberships.order_by("group__code", "household__head_name", "household_id").values_list(
-        "household__kk_number", "household__head_nik", "household__head_name", "household__kelurahan__code",
-        "household__address", "household__family_size", "household__kb_method", "group__code", "joined_on", "left_on",
-    )
-    for number, values in enumerate(rows.iterator(chunk_size=5_000), start=1):
-        for column, value in enumerate(values):
-            _write_cell(sheet, number, column, value, formats)
-    sheet, _columns = _data_sheet(book, formats, "Pendapatan")
-    rows = readings.order_by("household__kk_number", "period").values_list("household__kk_number", "period", "amount")
-    for number, (kk, period, amount) in enumerate(rows.iterator(chunk_size=5_000), start=1):
-        _write_cell(sheet, number, 0, kk, formats)
-        _write_cell(sheet, number, 1, f"{period:%Y-%m}", formats)
-        _write_cell(sheet, number, 2, amount, formats)
-    book.close()
+    with _book(out) as (book, formats):
+        sheet, _columns = _data_sheet(book, formats, "Kelompok")
+        rows = groups.order_by("code").values_list(
+            "code", "name", "group_type__code", "team__opd__code", "kelurahan__code", "formed_on", "business", "team__name", "team__is_default"
+        )
+        for number, (code, name, kind, opd, kel, formed, business, team, is_default) in enumerate(rows.iterator(), start=1):
+            for column, value in enumerate([code, name, kind, opd, kel, formed, business, "" if is_default else team]):
+                _write_cell(sheet, number, column, value, formats)
+        sheet, _columns = _data_sheet(book, formats, "Keluarga")
+        rows = memberships.order_by("group__code", "household__head_name", "household_id").values_list(
+            "household__kk_number", "household__head_nik", "household__head_name", "household__kelurahan__code",
+            "household__address", "household__family_size", "household__kb_method", "group__code", "joined_on", "left_on",
+        )
+        for number, values in enumerate(rows.iterator(chunk_size=5_000), start=1):
+            for column, value in enumerate(values):
+                _write_cell(sheet, number, column, value, formats)
+        sheet, _columns = _data_sheet(book, formats, "Pendapatan")
+        rows = readings.order_by("household__kk_number", "period").values_list("household__kk_number", "period", "amount")
+        for number, (kk, period, amount) in enumerate(rows.iterator(chunk_size=5_000), start=1):
+            _write_cell(sheet, number, 0, kk, formats)
+            _write_cell(sheet, number, 1, f"{period:%Y-%m}", formats)
+            _write_cell(sheet, number, 2, amount, formats)

@@ -8,9 +8,8 @@ other offices' tools read: they are fixed Indonesian strings, not translations.
 import datetime as dt
 from collections.abc import Iterable
 
-import xlsxwriter
-
 from uppka.formats import round_half_up, round_percent
+from uppka.scratch import xlsx_workbook
 
 METRIC_HEADERS = [
     "Anggota Aktif",
@@ -58,47 +57,46 @@ def write_report(
     ``header`` is the block above the Ringkasan table (label, value); ``member_rows`` yields
     (kk, name, group code, joined date, before, after, change, change %) already rounded.
     """
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "default_date_format": DATE_FORMAT})
-    money = book.add_format({"num_format": MONEY_FORMAT})
-    percent = book.add_format({"num_format": PERCENT_FORMAT})
-    bold = book.add_format({"bold": True})
-    head = book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1, "text_wrap": True, "valign": "top"})
-    date = book.add_format({"num_format": DATE_FORMAT})
+    with xlsx_workbook(out, {"constant_memory": True, "default_date_format": DATE_FORMAT}) as book:
+        money = book.add_format({"num_format": MONEY_FORMAT})
+        percent = book.add_format({"num_format": PERCENT_FORMAT})
+        bold = book.add_format({"bold": True})
+        head = book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1, "text_wrap": True, "valign": "top"})
+        date = book.add_format({"num_format": DATE_FORMAT})
 
-    summary = book.add_worksheet("Ringkasan")
-    summary.set_column(0, 0, 48)
-    summary.set_column(1, 2, 14)
-    summary.set_column(3, 6, 18, money)
-    summary.set_column(7, 7, 12, percent)
-    for row, (label, value) in enumerate(header):
-        summary.write_string(row, 0, label, bold)
-        summary.write_string(row, 1, value)
-    top = len(header) + 1
-    _write_table(summary, top, SUMMARY_HEADERS, head, ([r.label, *metric_values(r.summary)] for r in scope_rows), money, percent, first_money=3)
+        summary = book.add_worksheet("Ringkasan")
+        summary.set_column(0, 0, 48)
+        summary.set_column(1, 2, 14)
+        summary.set_column(3, 6, 18, money)
+        summary.set_column(7, 7, 12, percent)
+        for row, (label, value) in enumerate(header):
+            summary.write_string(row, 0, label, bold)
+            summary.write_string(row, 1, value)
+        top = len(header) + 1
+        _write_table(summary, top, SUMMARY_HEADERS, head, ([r.label, *metric_values(r.summary)] for r in scope_rows), money, percent, first_money=3)
 
-    groups = book.add_worksheet("Kelompok")
-    groups.set_column(0, 0, 16)
-    groups.set_column(1, 1, 40)
-    groups.set_column(2, 3, 12)
-    groups.set_column(4, 4, 20)
-    groups.set_column(5, 6, 12)
-    groups.set_column(7, 10, 18, money)
-    groups.set_column(11, 11, 12, percent)
-    _write_table(
-        groups, 0, GROUP_HEADERS, head,
-        ([g.code, g.name, g.type_code, g.opd_code, g.kelurahan, *metric_values(g.summary)] for g in group_rows),
-        money, percent, first_money=7,
-    )
+        groups = book.add_worksheet("Kelompok")
+        groups.set_column(0, 0, 16)
+        groups.set_column(1, 1, 40)
+        groups.set_column(2, 3, 12)
+        groups.set_column(4, 4, 20)
+        groups.set_column(5, 6, 12)
+        groups.set_column(7, 10, 18, money)
+        groups.set_column(11, 11, 12, percent)
+        _write_table(
+            groups, 0, GROUP_HEADERS, head,
+            ([g.code, g.name, g.type_code, g.opd_code, g.kelurahan, *metric_values(g.summary)] for g in group_rows),
+            money, percent, first_money=7,
+        )
 
-    members = book.add_worksheet("Keluarga")
-    members.set_column(0, 0, 20)
-    members.set_column(1, 1, 30)
-    members.set_column(2, 2, 16)
-    members.set_column(3, 3, 14, date)
-    members.set_column(4, 6, 16, money)
-    members.set_column(7, 7, 12, percent)
-    _write_table(members, 0, MEMBER_HEADERS, head, member_rows, money, percent, first_money=4, text_columns=(0,), date_column=3, date_format=date)
-    book.close()
+        members = book.add_worksheet("Keluarga")
+        members.set_column(0, 0, 20)
+        members.set_column(1, 1, 30)
+        members.set_column(2, 2, 16)
+        members.set_column(3, 3, 14, date)
+        members.set_column(4, 6, 16, money)
+        members.set_column(7, 7, 12, percent)
+        _write_table(members, 0, MEMBER_HEADERS, head, member_rows, money, percent, first_money=4, text_columns=(0,), date_column=3, date_format=date)
 
 
 def _write_table(sheet, top, headers, head, rows, money, percent, *, first_money, text_columns=(), date_column=None, date_format=None):

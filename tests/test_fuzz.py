@@ -171,7 +171,7 @@ def test_audit_refuses_an_impossible_date_with_a_message(client, dppkb_user, que
     response = client.get(f"/audit/?{query}")
     assert response.status_code == 400
     assert "dppkb_staff" in response.content.decode()  # the ordinary page frame, signed in
-    assert response.context["message"].startswith(_("The date in this address is not a valid date and time."))
+    assert "bukan tanggal dan jam yang sah" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from households.importer import apply_plan, describe, plan_import
 from households.workbook import WorkbookError, read_workbook
+from uppka.formats import format_number
 
 
 class Command(BaseCommand):
@@ -26,8 +27,11 @@ class Command(BaseCommand):
         plan = plan_import(sheets, user=None)
         for problem in plan.problems:
             self.stderr.write(problem.line())
-        if plan.errors:
-            self.stderr.write(_("%(count)s errors: nothing was saved.") % {"count": len(plan.errors)})
+        if plan.problem_count > len(plan.problems):
+            self.stderr.write(_("Showing the first %(shown)s of %(total)s problems.")
+                              % {"shown": format_number(len(plan.problems)), "total": format_number(plan.problem_count)})
+        if plan.error_count:
+            self.stderr.write(_("%(count)s errors: nothing was saved.") % {"count": plan.error_count})
             sys.exit(1)
         if not options["dry_run"]:
             try:
