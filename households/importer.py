@@ -369,14 +369,19 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
         readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
         for pk, household_id, period, amount in readings.values_list("id", "household_id", "period", "amount"):
             current[(ids[household_id], period)] = (pk, household_id, amount)
-    for (kk, period), (_number, amount) in parsed.items():
+    for (kk, period), (number, amount) in parsed.items():
         found = current.get((kk, period))
         if found is None:
             check.plan.readings_new.append((kk, period, amount))
-        elif found[2] != amount:
-            check.plan.readings_changed.append(IncomeReading(id=found[0], household_id=found[1], period=period, amount=amount))
-        else:
+        elif found[2] == amount:
             check.plan.unchanged += 1
+        elif found[1] not in visible:
+            # A family that joins the user's groups with this file brings its past, but the
+            # income another group recorded stays theirs (as on the cadre's entry sheet).
+            check.error(sheet, number, "Pendapatan", _(
+                "Another group recorded a different income for this family and month; only DPPKB can change it."))
+        else:
+            check.plan.readings_changed.append(IncomeReading(id=found[0], household_id=found[1], period=period, amount=amount))
 
 
 def _households_by_kk(kks) -> dict[str, Household]:

@@ -342,6 +342,28 @@ def test_opd_user_cannot_add_families_to_another_opds_group(client, opd_user, wb
 
 
 @pytest.mark.django_db
+def test_opd_import_of_another_opds_family_keeps_that_groups_incomes(client, opd_user, wb, group_a, member_b):
+    """A family of another OPD's group may join the importer's group (the whole Keluarga
+    row must match the record), and bring months nobody recorded; the incomes the other
+    group recorded stay as they are."""
+    family = member_b.household
+    make_reading(family, dt.date(2024, 2, 1), 2_242_000)
+    row = [family.kk_number, family.head_nik, family.head_name, family.kelurahan.code, family.address,
+           family.family_size, family.kb_method, "KWT-A", "2024-03-05", None]
+    client.force_login(opd_user)
+    changed = [[family.kk_number, "2024-02", 1], [family.kk_number, "2024-04", 1_000_000]]
+    html = upload(client, wb(groups=(), families=[row], incomes=changed), dry_run=False).content.decode()
+    assert "Kelompok lain mencatat pendapatan yang berbeda" in html
+    assert family.memberships.count() == 1 and family.readings.count() == 1
+    # Without the overwrite the same file goes through.
+    same = [[family.kk_number, "2024-02", 2_242_000], [family.kk_number, "2024-04", 1_000_000]]
+    assert upload(client, wb(groups=(), families=[row], incomes=same), dry_run=False).status_code == 302
+    assert set(family.memberships.values_list("group__code", flat=True)) == {"KWT-A", "NEL-B"}
+    assert dict(family.readings.values_list("period", "amount")) == {
+        dt.date(2024, 2, 1): 2_242_000, dt.date(2024, 4, 1): 1_000_000}
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/impor/", "/impor/templat.xlsx", "/impor/data.xlsx"])
 def test_cadres_cannot_import(client, cadre_a, url):
     client.force_login(cadre_a)
