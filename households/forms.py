@@ -12,6 +12,7 @@ from households.identity import nik_warnings, normalize_number, validate_kk
 from households.models import Household
 from households.parsing import parse_amount
 from uppka.formats import format_rupiah
+from uppka.months import not_in_future
 
 
 def error_text(form) -> str:
@@ -101,12 +102,6 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def _not_in_future(day):
-    if day and day > timezone.localdate():
-        raise ValidationError(_("The date cannot be in the future."))
-    return day
-
-
 class KkSearchForm(forms.Form):
     kk_number = forms.CharField(label=gettext_lazy("KK number (16 digits)"), max_length=40)
 
@@ -136,7 +131,7 @@ class JoinForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_joined_on(self):
-        return _not_in_future(self.cleaned_data["joined_on"])
+        return not_in_future(self.cleaned_data["joined_on"])
 
 
 class HouseholdForm(forms.ModelForm):
@@ -182,7 +177,7 @@ class LeaveForm(forms.Form):
     left_on = forms.DateField(label=gettext_lazy("Date left"), widget=DateInput())
 
     def clean_left_on(self):
-        return _not_in_future(self.cleaned_data["left_on"])
+        return not_in_future(self.cleaned_data["left_on"])
 
 
 class ImportForm(forms.Form):

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from xlsxwriter.exceptions import XlsxWriterException
@@ -19,7 +18,7 @@ from groups.models import Group
 from households import imports
 from households.forms import ImportForm
 from households.importer import apply_plan, describe, plan_import
-from households.parsing import month_before
+from uppka.months import months_back, this_month
 from households.workbook import WorkbookError, read_workbook
 from households.xlsx import TooManyRows, write_data, write_error_copy, write_template
 from uppka.responses import xlsx_response
@@ -107,9 +106,7 @@ def data(request):
     members and the last twelve months of income, to edit and import again."""
     if not (request.user.is_superuser or request.user.is_dppkb):
         raise PermissionDenied
-    since = timezone.localdate().replace(day=1)
-    for _i in range(12):
-        since = month_before(since)
+    since = months_back(this_month(), 13)[-1]  # the last twelve whole months and this one
     groups = Group.objects.visible_to(request.user)
     AccessLog.record(request, AccessLog.Action.DOWNLOAD_DATA, f"semua kelompok, pendapatan sejak {since:%Y-%m}")
     try:

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
 from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
+from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
     Problem,
     ProblemLog,
@@ -28,7 +29,6 @@ from households.workbook import (
     check_nik,
     date_cell,
     kb_method_cell,
-    not_future,
     period_cell,
     text_cell,
     whole_number,
@@ -184,7 +184,7 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
             check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
         formed = check.value(sheet, number, "Tanggal Dibentuk", date_cell, values["Tanggal Dibentuk"], required=False)
         if formed:
-            check.value(sheet, number, "Tanggal Dibentuk", not_future, formed)
+            check.value(sheet, number, "Tanggal Dibentuk", not_in_future, formed)
         business = check.value(sheet, number, "Jenis Usaha", text_cell, values["Jenis Usaha"], max_length=200, required=False)
         team_name = check.value(sheet, number, "Tim Kerja", text_cell, values["Tim Kerja"], max_length=200, required=False)
         if code and code in existing and not scope.may_use_group(code):
@@ -257,10 +257,10 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
             check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
         joined = check.value(sheet, number, "Tanggal Bergabung", date_cell, values["Tanggal Bergabung"])
         if joined:
-            check.value(sheet, number, "Tanggal Bergabung", not_future, joined)
+            check.value(sheet, number, "Tanggal Bergabung", not_in_future, joined)
         left = check.value(sheet, number, "Tanggal Keluar", date_cell, values["Tanggal Keluar"], required=False)
         if left:
-            check.value(sheet, number, "Tanggal Keluar", not_future, left)
+            check.value(sheet, number, "Tanggal Keluar", not_in_future, left)
             if joined and left < joined:
                 check.error(sheet, number, "Tanggal Keluar", _("The date left cannot be before the date joined."))
         if nik_result:
@@ -332,15 +332,15 @@ def _plan_memberships(memberships, existing, groups, plan: Plan):
 
 def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: Checker):
     sheet = "Pendapatan"
-    this_month = timezone.localdate().replace(day=1)
     checked = []
     for number, values in rows:
         check.start()
         kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
         period = check.value(sheet, number, "Periode", period_cell, values["Periode"])
         amount = check.value(sheet, number, "Pendapatan", amount_cell, values["Pendapatan"])
-        if period and period > this_month:
-            check.error(sheet, number, "Periode", _("The period cannot be in the future."))
+        if period:
+            check.value(sheet, number, "Periode", month_not_in_future, period,
+                        message=_("The period cannot be in the future."))
         if not check.failed:
             checked.append((number, kk, period, amount))
     # Families on the Keluarga sheet passed its scope checks; others must already be in the

@@ -80,15 +80,3 @@ def parse_period(text) -> dt.date:
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1900:
         raise ValidationError(_("Write the month as YYYY-MM, for example 2021-02."), code="period")
     return dt.date(int(match[1]), int(match[2]), 1)
-
-
-def month_before(period: dt.date) -> dt.date:
-    return (period.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-
-
-def month_after(period: dt.date) -> dt.date:
-    return (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def last_day(period: dt.date) -> dt.date:
-    return month_after(period) - dt.timedelta(days=1)

@@ -11,7 +11,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from groups.models import Group
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from households.parsing import last_day, month_before
+from uppka.months import end_of_month, month_before, not_in_future, this_month
 
 
 class ConflictError(Exception):
@@ -42,7 +42,7 @@ def check_may_record(*, user, period: dt.date, household_ids) -> None:
     if user.sees_whole_city:
         return
     allowed = set(
-        Membership.objects.active_on(last_day(period))
+        Membership.objects.active_on(end_of_month(period))
         .filter(group__in=Group.objects.editable_by(user), household_id__in=household_ids)
         .values_list("household_id", flat=True)
     )
@@ -167,8 +167,7 @@ def record_leaving(*, membership: Membership, left_on: dt.date) -> Membership:
     """Record that a household left a group on a date (history keeps who and when)."""
     if left_on < membership.joined_on:
         raise ValidationError(_("A household cannot leave before it joined."))
-    if left_on > timezone.localdate():
-        raise ValidationError(_("The date cannot be in the future."))
+    not_in_future(left_on)
     membership.left_on = left_on
     membership.save(update_fields=["left_on"])
     return membership
@@ -199,7 +198,7 @@ def set_household_active(*, household: Household, active: bool, by) -> Household
 
 
 def close_month(*, period: dt.date, by) -> ClosedMonth:
-    if period >= timezone.localdate().replace(day=1):
+    if period >= this_month():
         raise ValidationError(_("Only a month that has ended can be closed."))
     closure, _created = ClosedMonth.objects.get_or_create(period=period, defaults={"closed_by": by})
     return closure

@@ -4,18 +4,17 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from django.utils import timezone
 
 from groups.models import Group
 from households.models import Household, IncomeReading, Membership
-from households.parsing import last_day, month_before
+from uppka.months import end_of_month, month_before, this_month
 
 HISTORY_MONTHS = 12  # readings that define a household's "usual" income
 
 
 def reporting_month() -> dt.date:
     """Last month: BKKBN's monthly register is due by the 3rd of the next month."""
-    return month_before(timezone.localdate().replace(day=1))
+    return month_before(this_month())
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class SheetRow:
 def active_members(group_ids, period: dt.date):
     """Memberships active at the end of the month (SPEC section 4). A deactivated household
     left its groups on the day it was deactivated, so it drops out from then on."""
-    return Membership.objects.active_on(last_day(period)).filter(group_id__in=group_ids).select_related("household")
+    return Membership.objects.active_on(end_of_month(period)).filter(group_id__in=group_ids).select_related("household")
 
 
 def sheet_rows(group: Group, period: dt.date) -> list[SheetRow]:

@@ -18,7 +18,8 @@ from households import services
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, error_text
 from households.history import change_history
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from households.parsing import month_after, month_before, parse_period
+from households.parsing import parse_period
+from uppka.months import month_after, month_before, months_back, this_month
 from households.sheet import active_members, reporting_month, sheet_rows
 
 
@@ -92,10 +93,10 @@ def entry_sheet(request, code, month):
     """Every active member of a group with an amount for the month, saved in one go."""
     group = get_group_for(request.user, code)
     period = _period_or_404(month)
-    this_month = timezone.localdate().replace(day=1)
-    if period > this_month:
+    current = this_month()
+    if period > current:
         messages.error(request, _("That month has not happened yet."))
-        return redirect("households:entry_sheet", code=group.code, month=f"{this_month:%Y-%m}")
+        return redirect("households:entry_sheet", code=group.code, month=f"{current:%Y-%m}")
     can_edit = _can_edit(request.user, group)
     closed = ClosedMonth.objects.is_closed(period)
     writable = can_edit and (not closed or services.may_change_closed_months(request.user))
@@ -126,7 +127,7 @@ def entry_sheet(request, code, month):
     context = {
         "group": group, "period": period, "form": form, "writable": writable, "closed": closed,
         "can_edit": can_edit, "previous": month_before(period),
-        "next": None if period >= this_month else month_after(period),
+        "next": None if period >= current else month_after(period),
     }
     return render(request, "households/entry_sheet.html", context)
 
@@ -274,12 +275,7 @@ def months(request):
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
         return redirect("households:months")
-    this_month = timezone.localdate().replace(day=1)
     closed = {c.period: c for c in ClosedMonth.objects.select_related("closed_by")}
-    recent = []
-    period = month_before(this_month)
-    for _i in range(12):
-        recent.append((period, closed.get(period)))
-        period = month_before(period)
+    recent = [(period, closed.get(period)) for period in months_back(month_before(this_month()), 12)]
     log = ClosedMonth.history.select_related("history_user").order_by("-history_date")[:30]
     return render(request, "households/months.html", {"months": recent, "log": log})

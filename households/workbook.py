@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
@@ -338,8 +337,3 @@ def check_nik(value) -> tuple[str, list[str]]:
     validate_nik(nik)
     return nik, nik_warnings(nik)
 
-
-def not_future(day: dt.date, *, message: str = _("The date cannot be in the future.")) -> dt.date:
-    if day > timezone.localdate():
-        raise ValidationError(message)
-    return day

@@ -14,17 +14,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from uppka.formats import round_half_up, round_percent  # noqa: F401 (re-exported for callers)
+from uppka.months import end_of_month, month_of
 
 SIDE = 3  # readings averaged on each side of the join month
-
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def end_of_month(month: dt.date) -> dt.date:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)

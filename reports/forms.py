@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from groups.models import Group, GroupProblem, GroupType, Kecamatan, Kelurahan, Opd
 from households.parsing import parse_period
+from uppka.months import month_not_in_future, not_in_future, this_month
 
 
 class MonthField(forms.CharField):
@@ -20,10 +21,7 @@ class MonthField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        month = parse_period(value)
-        if month > timezone.localdate().replace(day=1):
-            raise ValidationError(_("The month cannot be in the future."))
-        return month
+        return month_not_in_future(parse_period(value))
 
 
 class ReportFilterForm(forms.Form):
@@ -55,7 +53,7 @@ class ReportFilterForm(forms.Form):
         self.fields["opd"].error_messages["invalid_choice"] = _("You cannot see the report of this OPD.")
 
     def clean_as_of(self):
-        return self.cleaned_data["as_of"] or timezone.localdate().replace(day=1)
+        return self.cleaned_data["as_of"] or this_month()
 
     def clean(self):
         data = super().clean()
@@ -104,8 +102,7 @@ class ProblemForm(forms.ModelForm):
 
     def clean_noted_on(self):
         day = self.cleaned_data["noted_on"]
-        if day > timezone.localdate():
-            raise ValidationError(_("The date cannot be in the future."))
+        not_in_future(day)
         if day < dt.date(2000, 1, 1):
             raise ValidationError(_("The date is too far in the past."))
         return day

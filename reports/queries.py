@@ -23,7 +23,8 @@ from django.db.models.functions import Cast
 
 from groups.models import Group, PovertyLine
 from households.models import IncomeReading, KbMethod, Membership
-from reports.compute import Summary, end_of_month
+from reports.compute import Summary
+from uppka.months import end_of_month
 
 SCALE = 6
 EMPTY_FIGURES = (0, None, None, None, None, None, None, None)  # a Summary after active_members

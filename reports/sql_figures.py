@@ -16,7 +16,8 @@ import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
-from reports.compute import Summary, end_of_month
+from reports.compute import Summary
+from uppka.months import end_of_month
 from reports.queries import EMPTY, SCALE, Figures, pair_stats_query
 from reports.rows import GroupRow
 

@@ -24,6 +24,7 @@ from reports.forms import ProblemForm, ReportFilterForm
 from reports.queries import Dataset, reporting
 from reports.rows import group_names, group_rows, sort_rows, summary_rows
 from uppka.formats import round_half_up
+from uppka.months import end_of_month, month_of, this_month
 from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
@@ -163,7 +164,7 @@ def group_detail(request, code):
     """A group's members before and after joining, with charts and the group's problems."""
     group = get_group_for(request.user, code)
     form = ReportFilterForm(request.GET, user=request.user)
-    as_of = form.cleaned_data["as_of"] if form.is_valid() else timezone.localdate().replace(day=1)
+    as_of = form.cleaned_data["as_of"] if form.is_valid() else this_month()
     members, summary = _member_figures(group, as_of)
     context = {
         "group": group,
@@ -188,7 +189,7 @@ def group_detail(request, code):
 
 def _member_figures(group, as_of):
     """Each membership's before/after (pure core) and the group's summary, in two queries."""
-    end = compute.end_of_month(as_of)
+    end = end_of_month(as_of)
     memberships = list(
         group.memberships.filter(joined_on__lte=end).select_related("household").order_by("household__head_name")
     )
@@ -198,7 +199,7 @@ def _member_figures(group, as_of):
     ).values_list("household_id", "period", "amount"):
         readings[household_id].append(compute.Reading(period, amount))
     members = [
-        (m, compute.before_after(readings[m.household_id], compute.month_of(m.joined_on), as_of)) for m in memberships
+        (m, compute.before_after(readings[m.household_id], month_of(m.joined_on), as_of)) for m in memberships
     ]
     plain = [compute.Membership(m.household_id, m.group_id, m.joined_on, m.left_on) for m in memberships]
     lines = [compute.PovertyLine(d, a) for d, a in PovertyLine.objects.values_list("valid_from", "amount")]

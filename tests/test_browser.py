@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from households.models import Household, IncomeReading
-from households.parsing import month_before
+from uppka.months import month_before
 from tests.factories import make_member, make_reading
 
 # live_server needs real commits: see the master_data fixture in conftest.py.

@@ -179,7 +179,7 @@ def test_command_writes_the_city_or_one_opd(tmp_path, city):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args, message", [(["--opd", "NOPE"], "NOPE"), (["--as-of", "2999-01"], "future"), (["--as-of", "Jan"], "TTTT-BB")])
+@pytest.mark.parametrize("args, message", [(["--opd", "NOPE"], "NOPE"), (["--as-of", "2999-01"], "masa depan"), (["--as-of", "Jan"], "TTTT-BB")])
 def test_command_refuses_bad_arguments(tmp_path, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("export_report", "--out", str(tmp_path / "x.xlsx"), *args)

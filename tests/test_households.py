@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from households.parsing import month_before
+from uppka.months import month_before
 from tests.factories import make_group, make_member, make_reading
 
 TODAY = timezone.localdate()

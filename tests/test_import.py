@@ -478,7 +478,7 @@ def test_the_blank_template_imports_cleanly(client, dppkb_user, tmp_path):
 def test_data_download_round_trips_through_a_spreadsheet(client, dppkb_user, member_a, tmp_path):
     from django.utils import timezone
 
-    from households.parsing import month_before
+    from uppka.months import month_before
 
     last = month_before(timezone.localdate().replace(day=1))
     make_reading(member_a.household, last, 1_000_000)

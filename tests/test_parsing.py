@@ -3,7 +3,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from households.parsing import last_day, month_after, month_before, parse_amount, parse_period
+from households.parsing import parse_amount, parse_period
+from uppka.months import end_of_month as last_day
+from uppka.months import month_after, month_before
 
 
 @pytest.mark.parametrize(

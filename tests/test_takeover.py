@@ -15,7 +15,7 @@ from django.utils import timezone
 from households import services
 from households.identity import mask_nik
 from households.models import Household, IncomeReading, Membership
-from households.parsing import month_before
+from uppka.months import month_before
 from tests.factories import make_group, make_member, make_reading
 
 TODAY = timezone.localdate()

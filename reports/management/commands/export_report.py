@@ -2,11 +2,11 @@ import getpass
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from groups.models import Group, Opd
 from households.parsing import parse_period
 from reports.export import export_report, filter_lines, total_label
+from uppka.months import month_not_in_future, this_month
 
 
 class Command(BaseCommand):
@@ -19,11 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            as_of = parse_period(options["as_of"]) if options["as_of"] else timezone.localdate().replace(day=1)
+            as_of = month_not_in_future(parse_period(options["as_of"])) if options["as_of"] else this_month()
         except ValidationError as e:
             raise CommandError(" ".join(e.messages)) from e
-        if as_of > timezone.localdate().replace(day=1):
-            raise CommandError("--as-of cannot be in the future.")
         groups, opd = Group.objects.all(), None
         if options["opd"]:
             opd = Opd.objects.filter(code=options["opd"]).first()
