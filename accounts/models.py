@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from households import signals
 from uppka.proxy import client_ip
 
 
@@ -61,10 +62,10 @@ class AccessLog(models.Model):
     """Who looked at or took out personal data: household pages, exports, imports."""
 
     class Action(models.TextChoices):
-        VIEW_HOUSEHOLD = "view_household", _("viewed a household")
+        VIEW_HOUSEHOLD = signals.VIEW_HOUSEHOLD, _("viewed a household")
         EXPORT_REPORT = "export_report", _("exported the report workbook")
-        DOWNLOAD_DATA = "download_data", _("downloaded data for editing")
-        IMPORT = "import", _("imported a workbook")
+        DOWNLOAD_DATA = signals.DOWNLOAD_DATA, _("downloaded data for editing")
+        IMPORT = signals.IMPORT, _("imported a workbook")
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)

@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from xlsxwriter.exceptions import XlsxWriterException
 
-from accounts.models import AccessLog
 from groups.models import Group
-from households import imports
+from households import imports, signals
 from households.forms import ImportForm
 from households.importer import apply_plan, describe, plan_import
 from uppka.months import months_back, this_month
@@ -72,7 +71,7 @@ def _check_and_maybe_apply(request, token, *, apply):
         context["fatal"] = _("The database refused the import (someone may have changed the same data); nothing was saved. Try again.")
         return render(request, "households/import.html", context, status=409)
     imports.discard(token)
-    AccessLog.record(request, AccessLog.Action.IMPORT, describe(plan.counts()))
+    signals.personal_data_accessed.send(upload, request=request, action=signals.IMPORT, target=describe(plan.counts()))
     messages.success(request, _("Imported: %(summary)s.") % {"summary": describe(plan.counts())})
     return redirect("households:import")
 
@@ -108,7 +107,8 @@ def data(request):
         raise PermissionDenied
     since = months_back(this_month(), 13)[-1]  # the last twelve whole months and this one
     groups = Group.objects.visible_to(request.user)
-    AccessLog.record(request, AccessLog.Action.DOWNLOAD_DATA, f"semua kelompok, pendapatan sejak {since:%Y-%m}")
+    target = f"semua kelompok, pendapatan sejak {since:%Y-%m}"
+    signals.personal_data_accessed.send(data, request=request, action=signals.DOWNLOAD_DATA, target=target)
     try:
         return xlsx_response(lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
     except TooManyRows:

@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import AccessLog
 from groups.models import Group
 from groups.shortcuts import get_group_for
-from households import services
+from households import services, signals
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, error_text
 from households.history import change_history
 from households.models import ClosedMonth, Household, IncomeReading, Membership
@@ -193,7 +192,9 @@ def _registration_messages(request, registration, household_form, group):
 def detail(request, pk):
     """A household: details, memberships, income history with a chart, and its changes."""
     household = _get_household_for(request.user, pk)
-    AccessLog.record(request, AccessLog.Action.VIEW_HOUSEHOLD, f"KK {household.kk_number} – {household.head_name}")
+    signals.personal_data_accessed.send(
+        detail, request=request, action=signals.VIEW_HOUSEHOLD, target=f"KK {household.kk_number} – {household.head_name}"
+    )
     groups = Group.objects.visible_to(request.user)
     editable_groups = set(Group.objects.editable_by(request.user).values_list("pk", flat=True))
     memberships = list(household.memberships.filter(group__in=groups).select_related("group").order_by("joined_on"))

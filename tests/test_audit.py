@@ -57,3 +57,18 @@ def test_audit_query_count_is_fixed(client, dppkb_user, member_a, django_assert_
     client.force_login(dppkb_user)
     with django_assert_max_num_queries(20):
         assert client.get("/audit/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_downloading_data_and_importing_are_logged(client, dppkb_user, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_import import build
+
+    client.force_login(dppkb_user)
+    b"".join(client.get("/impor/data.xlsx").streaming_content)
+    upload = SimpleUploadedFile("impor.xlsx", build(tmp_path / "impor.xlsx").read_bytes())
+    assert client.post("/impor/", {"file": upload}).status_code == 302
+    log = list(AccessLog.objects.order_by("at", "id").values_list("user__username", "action", "target"))
+    assert [entry[:2] for entry in log] == [("dppkb_staff", "download_data"), ("dppkb_staff", "import")]
+    assert "pendapatan sejak" in log[0][2] and "keluarga baru" in log[1][2]
