@@ -25,7 +25,8 @@ def store_upload(request, upload) -> str:
     """Save the uploaded file under a random token that only this session may use."""
     forget_old_files()
     token = secrets.token_urlsafe(16)
-    with (_dir() / f"{token}.xlsx").open("wb") as f:
+    path = _dir() / f"{token}.xlsx"
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:  # whole NIKs: the app's user only
         for chunk in upload.chunks():
             f.write(chunk)
     request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], token]

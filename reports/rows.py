@@ -75,6 +75,11 @@ SORT_KEYS: dict[str, Any] = {
 }
 
 
+def sort_key(text: str) -> str:
+    """The sort asked for if it is a known column (``-`` first for descending), else ``code``."""
+    return text if text.lstrip("-") in SORT_KEYS and text.count("-") <= 1 else "code"
+
+
 def sort_rows(rows: list, sort: str) -> list:
     """Sort by a whitelisted column; empty figures always last, whatever the direction."""
     descending = sort.startswith("-")

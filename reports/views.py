@@ -22,7 +22,7 @@ from reports import compute
 from reports.export import export_report, filter_lines, total_label
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.queries import Dataset, reporting
-from reports.rows import group_names, group_rows, sort_rows, summary_rows
+from reports.rows import group_names, group_rows, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
 from uppka.months import end_of_month, month_of, this_month
 from uppka.responses import xlsx_response
@@ -119,7 +119,7 @@ def index(request):
     groups = form.selected_groups()
     figures = Dataset(groups, form.cleaned_data["as_of"]).figures(keys=REPORT_KEYS)
     label = total_label(form.cleaned_data.get("opd"), city_wide=request.user.sees_whole_city)
-    sort = request.GET.get("sort", "code")
+    sort = sort_key(request.GET.get("sort", "code"))
     rows = sort_rows(group_rows(groups, figures), sort)
     page = Paginator(rows, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     context = {

@@ -495,3 +495,12 @@ def test_data_download_round_trips_through_a_spreadsheet(client, dppkb_user, mem
     assert status == 0, err
     assert "1 pendapatan diubah" in out
     assert member_a.household.readings.get(period=last).amount == 1_100_000
+
+
+@pytest.mark.django_db
+def test_stored_upload_is_readable_by_the_app_only(client, dppkb_user, wb, settings, tmp_path):
+    settings.IMPORT_DIR = tmp_path / "imports"
+    client.force_login(dppkb_user)
+    upload(client, wb())
+    stored = list((tmp_path / "imports").glob("*.xlsx"))
+    assert len(stored) == 1 and stored[0].stat().st_mode & 0o777 == 0o600

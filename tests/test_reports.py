@@ -169,6 +169,15 @@ def test_groups_table_sorts_and_paginates(client, dppkb_user, city, monkeypatch)
 
 
 @pytest.mark.django_db
+def test_unknown_sort_falls_back_to_code_and_never_reaches_the_links(client, dppkb_user, city, monkeypatch):
+    monkeypatch.setattr("reports.views.GROUPS_PER_PAGE", 1)
+    client.force_login(dppkb_user)
+    html = client.get("/reports/?sort=%22onmouseover%3Dx").content.decode()
+    assert "&amp;sort=code&amp;page=2" in html and 'sort="onmouseover' not in html
+    assert ">KWT-A<" in html.split("<h2 class=\"h5\">Kelompok</h2>")[1]
+
+
+@pytest.mark.django_db
 def test_report_query_count_does_not_grow(client, dppkb_user, city, django_assert_max_num_queries):
     for _ in range(5):
         make_member(make_group())
