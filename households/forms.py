@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -121,10 +122,14 @@ class JoinForm(forms.Form):
         help_text=gettext_lazy("For example 1.250.000 or 1,25 jt."),
     )
 
-    def __init__(self, *args, baseline_required=True, **kwargs):
+    def __init__(self, *args, baseline_required=True, earliest=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.baseline_required = baseline_required
         self.fields["baseline_amount"].required = baseline_required
+        if earliest:  # a known family: the service refuses an earlier date, the picker says so first
+            self.fields["joined_on"].widget.attrs["min"] = earliest.isoformat()
+            self.fields["joined_on"].help_text = _("From %(day)s at the earliest.") % {
+                "day": date_format(earliest, "j F Y")}
         if not self.is_bound:
             self.initial.setdefault("joined_on", timezone.localdate())
         self.helper = FormHelper()

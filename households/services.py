@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -108,6 +109,14 @@ def record_incomes(
     return SaveResult(created=len(new), updated=len(changed), unchanged=unchanged)
 
 
+def earliest_join_for(user, household: Household | None) -> dt.date | None:
+    """The earliest date from which ``user`` may register a family that already exists
+    (None: any date). See ``register_household``."""
+    if household is None or user.sees_whole_city:
+        return None
+    return month_before(this_month())
+
+
 @dataclass(frozen=True)
 class Registration:
     household: Household
@@ -134,6 +143,10 @@ def register_household(
     A family already registered outside the user's groups is added only with proof that
     the user holds its family card: ``head_nik`` must be the head's NIK on record. Its
     recorded details are kept as they are.
+
+    A family registered before has a past that other groups recorded: a cadre may date its
+    joining from the reporting month (last month) on, never earlier, since joining opens
+    the months from then on to the cadre's entry sheet. DPPKB may date it any time.
     """
     created = household is None
     if not created and head_nik != household.head_nik and not Household.objects.visible_to(by).filter(
@@ -143,6 +156,12 @@ def register_household(
             "This KK number is registered with another head's NIK. Check both numbers against the "
             "family card; if the card has changed, ask DPPKB to correct it."
         )})
+    earliest = earliest_join_for(by, household)
+    if earliest and joined_on < earliest:
+        raise ValidationError({"joined_on": _(
+            "This family was registered before, so it can join from %(day)s at the earliest. "
+            "For an earlier date, ask DPPKB."
+        ) % {"day": date_format(earliest, "j F Y")}})
     if created:
         household = Household(**details)
         household.full_clean()

@@ -153,7 +153,8 @@ def register(request, code):
         request.POST or None, initial={"kk_number": kk, "kelurahan": group.kelurahan_id, "family_size": 4}
     )
     # A known family may already have an income for the month before joining.
-    join = JoinForm(request.POST or None, baseline_required=known is None)
+    join = JoinForm(request.POST or None, baseline_required=known is None,
+                    earliest=services.earliest_join_for(request.user, known))
     # Both forms are checked, so every mistake shows at once.
     valid = [form.is_valid() for form in (join, household_form) if form is not None]
     if request.method == "POST" and all(valid):
@@ -168,7 +169,7 @@ def register(request, code):
                 head_nik=household_form.cleaned_data["head_nik"] if household_form else None,
             )
         except ValidationError as e:
-            (household_form or join).add_error(None, e)
+            _add_errors(e, [form for form in (household_form, join) if form is not None])
         else:
             _registration_messages(request, registration, household_form if existing is None else None, group)
             return redirect("households:detail", pk=registration.household.pk)
@@ -176,6 +177,13 @@ def register(request, code):
     if known:
         context["existing_nik"] = known.nik_for(request.user)
     return render(request, "households/register.html", context)
+
+
+def _add_errors(error: ValidationError, forms) -> None:
+    """Each message next to its field, in whichever form has it; the rest atop the first."""
+    for field, messages_ in (error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}).items():
+        form = next((f for f in forms if field in f.fields), forms[0])
+        form.add_error(field if field in form.fields else None, messages_)
 
 
 def _registration_messages(request, registration, household_form, group):

@@ -184,3 +184,40 @@ def test_another_cadres_group_member_is_hidden_even_within_the_same_opd(client, 
     client.force_login(cadre_a)
     html = client.get(register_url(hidden.kk_number)).content.decode()
     assert "Rahmawati" not in html and "sudah terdaftar" not in html
+
+
+@pytest.mark.django_db
+def test_cadre_cannot_backdate_joining_a_family_registered_before(client, cadre_a, victim):
+    """Joining opens the months from then on to the cadre's entry sheet: a back-dated join
+    would hand the cadre the income another group recorded."""
+    client.force_login(cadre_a)
+    response = client.post(register_url(victim.kk_number), takeover(victim, joined_on="2020-03-15"))
+    assert response.status_code == 200
+    assert "paling awal" in response.content.decode()
+    assert list(victim.memberships.values_list("group__code", flat=True)) == ["NEL-B"]
+    assert not victim.readings.filter(period=dt.date(2020, 2, 1)).exists()
+    # From the first day of the reporting month it is fine.
+    joined = LAST_MONTH.isoformat()
+    assert client.post(register_url(victim.kk_number), takeover(victim, joined_on=joined)).status_code == 302
+    # Still no way into September 2024 through the entry sheet.
+    data = {f"amount_{victim.pk}": "1", f"was_{victim.pk}": "2242000"}
+    client.post(f"/kelompok/KWT-A/isian/{SEPTEMBER:%Y-%m}/", data)
+    assert victim.readings.get(period=SEPTEMBER).amount == 2_242_000
+
+
+@pytest.mark.django_db
+def test_known_family_form_says_the_earliest_join_date(client, cadre_a, group_a):
+    other_group = make_group(code="KWT-A2", opd_code="DISTAN")
+    other_group.cadres.add(cadre_a)
+    known = make_member(other_group).household
+    client.force_login(cadre_a)
+    html = client.get(register_url(known.kk_number)).content.decode()
+    assert f'min="{LAST_MONTH.isoformat()}"' in html and "Paling awal" in html
+
+
+@pytest.mark.django_db
+def test_dppkb_may_backdate_joining_a_known_family(client, dppkb_user, group_a, victim):
+    client.force_login(dppkb_user)
+    data = {"joined_on": "2020-03-15", "baseline_amount": "1.000.000"}
+    assert client.post(register_url(victim.kk_number), data).status_code == 302
+    assert victim.memberships.get(group=group_a).joined_on == dt.date(2020, 3, 15)
