@@ -25,8 +25,11 @@ MAX_PARTS = 1_000  # files inside the archive; Excel writes a dozen, one per she
 MAX_PART_BYTES = 256 * MB  # one part unpacked: a 300,000-row Keluarga sheet is 105-165 MB of XML
 MAX_TOTAL_BYTES = 512 * MB  # all parts unpacked
 MAX_ROWS = 300_000  # rows holding values, per sheet: far above any real city
-MAX_SHEET_CELLS = 5_000_000  # the rectangle calamine allocates, per sheet (160 MB at 32 bytes a cell)
-MAX_CELLS = 10_000_000  # those rectangles over the whole workbook (the error copy reads every sheet)
+# The rectangle calamine allocates, per sheet: 300,000 rows of the widest import sheet
+# (Keluarga, 10 columns) and a spare column. Reading costs ~130 bytes a cell all told
+# (calamine, then a dict per row), so a full sheet holds a worker at ~450 MiB.
+MAX_SHEET_CELLS = 3_300_000
+MAX_CELLS = 4_500_000  # those rectangles over the whole workbook (the error copy reads every sheet)
 MAX_TEXT_BYTES = 150 * MB  # bytes of cell values, each copy of a shared text counted again
 MAX_SHARED_STRINGS = 2_000_000  # different texts in the shared table
 MAX_FORMULAS = 1_000  # formula cells remembered per sheet; beyond, the columns are named instead
