@@ -222,8 +222,10 @@ class _Scanner:
                     self._refuse(_("more than 1 MB of blank space or of a single tag"))
             parser.Parse(b"", True)
         except pyexpat.ExpatError as e:
-            raise WorkbookError(_("The workbook is damaged (%(where)s: %(error)s). Open it in Excel, save it again "
-                                  "and upload the new file.") % {"where": self.where, "error": e}) from e
+            # expat's own words are English: say where, not what
+            raise WorkbookError(_("The workbook is damaged (%(where)s, line %(line)s, column %(column)s). Open it in "
+                                  "Excel, save it again and upload the new file.")
+                                % {"where": self.where, "line": e.lineno, "column": e.offset + 1}) from e
         finally:
             self.parser = None  # the parser holds the handlers, which hold self: free it now, not at the next GC
 
