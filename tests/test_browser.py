@@ -208,3 +208,26 @@ def test_dppkb_uploads_a_workbook_with_errors_fixes_it_and_imports(
     household = Household.objects.get(kk_number="7373019999000123")
     assert household.readings.get().amount == 1_100_000
     assert console_errors == []
+
+
+def test_household_and_member_pages_fit_a_phone(page, live_server, cadre_a, group_with_history, console_errors):
+    """Nothing a cadre reads sits off the right edge of a 360 px screen: the change history's
+    old and new values, the members' status badges."""
+    ani = group_with_history[0]
+    reading = ani.readings.order_by("period").first()
+    reading.amount = 1_234_567  # a correction in the history: old → new
+    reading._history_user = cadre_a
+    reading.save()
+    membership = group_with_history[1].memberships.get()
+    membership.left_on = LAST_MONTH
+    membership.save()
+    log_in(page, live_server, "kader_a")
+    right_edges = "els => els.map(e => e.getBoundingClientRect().right)"
+    page.goto(f"{live_server.url}/keluarga/{ani.pk}/")
+    history = page.locator("table").last
+    expect(history).to_contain_text("Rp 1.234.567")
+    assert max(history.locator("td").evaluate_all(right_edges)) <= PHONE["width"]
+    page.goto(f"{live_server.url}/kelompok/KWT-A/anggota/")
+    assert max(page.locator(".badge").evaluate_all(right_edges)) <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert console_errors == []
