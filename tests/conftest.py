@@ -66,6 +66,14 @@ def cadre_b(group_b):
 
 
 @pytest.fixture
+def known_family(cadre_a):
+    """A family in a second group of cadre A's (so cadre A already sees it)."""
+    second = make_group(code="KWT-A2", opd_code="DISTAN")
+    second.cadres.add(cadre_a)
+    return make_member(second, head_name="Baso Rahman").household
+
+
+@pytest.fixture
 def opd_user(db):
     from groups.models import Opd
 

@@ -85,11 +85,9 @@ def test_register_a_new_family_with_its_baseline(client, cadre_a, group_a):
 
 
 @pytest.mark.django_db
-def test_known_family_is_only_added_to_the_group(client, cadre_a, group_a):
+def test_known_family_is_only_added_to_the_group(client, cadre_a, group_a, known_family):
     # A family in another group of the same cadre: its details show, it is only added.
-    other_group = make_group(code="KWT-A2", opd_code="DISTAN")
-    other_group.cadres.add(cadre_a)
-    known = make_member(other_group, head_name="Baso Rahman").household
+    known = known_family
     client.force_login(cadre_a)
     html = client.get(register_url(known.kk_number)).content.decode()
     assert "sudah terdaftar" in html and known.head_name in html
@@ -361,10 +359,8 @@ def test_known_family_needs_no_new_baseline_when_that_month_is_recorded(client, 
 
 
 @pytest.mark.django_db
-def test_known_family_without_a_baseline_is_asked_for_one(client, cadre_a, group_a):
-    other_group = make_group(code="KWT-A2", opd_code="DISTAN")
-    other_group.cadres.add(cadre_a)
-    known = make_member(other_group).household
+def test_known_family_without_a_baseline_is_asked_for_one(client, cadre_a, group_a, known_family):
+    known = known_family
     client.force_login(cadre_a)
     response = client.post(register_url(known.kk_number), {"joined_on": TODAY.isoformat(), "baseline_amount": ""})
     assert "Isikan pendapatan pada bulan sebelum bergabung" in response.content.decode()

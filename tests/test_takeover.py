@@ -206,12 +206,9 @@ def test_cadre_cannot_backdate_joining_a_family_registered_before(client, cadre_
 
 
 @pytest.mark.django_db
-def test_known_family_form_says_the_earliest_join_date(client, cadre_a, group_a):
-    other_group = make_group(code="KWT-A2", opd_code="DISTAN")
-    other_group.cadres.add(cadre_a)
-    known = make_member(other_group).household
+def test_known_family_form_says_the_earliest_join_date(client, cadre_a, group_a, known_family):
     client.force_login(cadre_a)
-    html = client.get(register_url(known.kk_number)).content.decode()
+    html = client.get(register_url(known_family.kk_number)).content.decode()
     assert f'min="{LAST_MONTH.isoformat()}"' in html and "Paling awal" in html
 
 
