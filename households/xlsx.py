@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 from groups.models import GroupType, Kelurahan, Opd
 from households.models import IncomeReading, KbMethod, Membership
 from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header
-from households.xlsx_limits import check_workbook
+from households.xlsx_limits import WorkbookError, check_workbook
 from uppka.formats import format_number
 from uppka.scratch import xlsx_workbook
 
@@ -127,10 +127,15 @@ def write_error_copy(source, problems: list[Problem], out, *, total: int | None 
     with _book(out) as (book, formats):
         _write_problem_list(book, formats, problems, total)
         for title, name in zip(titles, _sheet_names(titles)):
-            with calamine_errors():
-                sheet = original.get_sheet_by_name(title)
-            _copy_sheet(sheet, book.add_worksheet(name), formats, by_row, normalize_header(title))
-            del sheet  # calamine keeps a sheet whole: let it go before the next one
+            copy, written = book.add_worksheet(name), [0]
+            try:
+                with calamine_errors():
+                    sheet = original.get_sheet_by_name(title)
+                _copy_sheet(sheet, copy, formats, by_row, normalize_header(title), written)
+            except WorkbookError:  # a value calamine refuses: the rest of the copy is still worth having
+                copy.write_string(written[0], 0, _("This sheet could not be read, so it is not copied here."),
+                                  formats["error"])
+            sheet = None  # calamine keeps a sheet whole: let it go before the next one
 
 
 def _write_problem_list(book, formats, problems, total):
@@ -150,12 +155,19 @@ def _write_problem_list(book, formats, problems, total):
                                      ("Peringatan: " if problem.warning else "") + problem.message])
 
 
-def _copy_sheet(sheet, copy, formats, by_row, key):
+def _copy_sheet(sheet, copy, formats, by_row, key, written):
     """Rows as calamine gives them (from the top of the sheet, from its first used column),
-    and the problems of each row in a Kesalahan column after the last."""
+    and the problems of each row in a Kesalahan column after the last. ``written[0]`` counts
+    the rows copied (calamine converts values row by row, and may fail on one)."""
     first_column = sheet.start[1] if sheet.start else 0
     width = sheet.width
-    for number, values in enumerate(calamine_rows(sheet), start=1):
+    rows, number = iter(calamine_rows(sheet)), 0
+    while True:
+        with calamine_errors():  # only calamine's own failures: a full disk is not an unreadable sheet
+            values = next(rows, None)
+        if values is None:
+            break
+        number += 1
         for index, value in enumerate(values):
             if value is not None and value != "":
                 _write_cell(copy, number - 1, first_column + index, value, formats)
@@ -163,6 +175,7 @@ def _copy_sheet(sheet, copy, formats, by_row, key):
             copy.write_string(0, first_column + max(width, 1), ERROR_HEADER, formats["head"])
         elif messages := by_row.get((key, number)):
             copy.write_string(number - 1, first_column + max(width, 1), "\n".join(messages), formats["error"])
+        written[0] = number
     copy.set_column(first_column + max(width, 1), first_column + max(width, 1), 60)
 
 

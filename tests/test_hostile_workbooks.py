@@ -393,15 +393,17 @@ def test_a_date_calamine_cannot_convert_is_a_message_not_a_crash(client, dppkb_u
 
 
 @pytest.mark.django_db
-def test_a_date_calamine_cannot_convert_in_an_extra_sheet_is_a_message_on_the_error_copy(client, dppkb_user, tmp_path, settings):
+def test_a_date_calamine_cannot_convert_in_an_extra_sheet_is_a_note_in_the_error_copy(client, dppkb_user, tmp_path, settings):
     settings.IMPORT_DIR = tmp_path
     client.force_login(dppkb_user)
     sheets = {**import_sheets(families=[[KK[:15], *FAMILY_ROW[1:]]]), "Catatan": sheet(FAR_DATE)}
     html = upload(client, write_workbook(tmp_path / "tanggal.xlsx", sheets, parts={"xl/styles.xml": DATE_STYLE})).content.decode()
     token = re.search(r"/impor/([\w-]+)/kesalahan.xlsx", html)[1]
-    response = client.get(f"/impor/{token}/kesalahan.xlsx", follow=True)
-    assert response.status_code == 200
-    assert escape(_("This file is not an Excel workbook (.xlsx) that can be read.")) in response.content.decode()
+    copy = client_download(client, f"/impor/{token}/kesalahan.xlsx", tmp_path)
+    book = openpyxl.load_workbook(copy, read_only=True)
+    assert book.sheetnames[0] == "Kesalahan" and "No KK" in str(list(book["Kesalahan"].values))
+    assert _("This sheet could not be read, so it is not copied here.") in str(list(book["Catatan"].values))
+    assert book["Keluarga"]["A1"].value == "No KK"
     assert not any((tmp_path / "tmp").rglob("*"))
 
 
