@@ -21,7 +21,9 @@ def test_login_page_is_in_indonesian(client):
 def test_login_with_wrong_password_says_so_in_indonesian(client, cadre_a):
     response = client.post("/accounts/login/", {"username": "kader_a", "password": "salah"})
     assert response.status_code == 200
-    assert "benar" in response.content.decode()  # "Masukkan nama pengguna dan sandi yang benar"
+    html = response.content.decode()
+    assert "Isian nama pengguna atau kata sandi salah." in html
+    assert "nama pengguna nama pengguna" not in html  # Django's own translation doubled it
     assert "_auth_user_id" not in client.session
 
 

@@ -20,13 +20,6 @@ def test_five_wrong_passwords_lock_the_account_for_a_while(client, cadre_a):
 
 
 @pytest.mark.django_db
-def test_a_wrong_password_is_told_in_plain_indonesian(client, cadre_a):
-    html = login(client, "salah").content.decode()
-    assert "Isian nama pengguna atau kata sandi salah." in html
-    assert "nama pengguna nama pengguna" not in html
-
-
-@pytest.mark.django_db
 def test_a_successful_login_resets_the_count(client, cadre_a):
     for _ in range(4):
         login(client, "salah")
