@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -109,6 +110,27 @@ def record_incomes(
     return SaveResult(created=len(new), updated=len(changed), unchanged=unchanged)
 
 
+NIK_MISSES_ALLOWED = 5  # wrong NIKs for known KK numbers, per user and hour
+NIK_MISS_SECONDS = 60 * 60
+
+
+def _check_family_card(user, household: Household, head_nik: str | None) -> None:
+    """The head's NIK typed must be the one on record. Wrong guesses are counted per user: a
+    NIK is a region, a birth date and a short serial, so unlimited guessing would find it.
+    (Django's default cache is per process: with N workers, up to N × the allowance.)"""
+    key = f"uppka:nik-misses:{user.pk}"
+    if cache.get(key, 0) >= NIK_MISSES_ALLOWED:
+        raise ValidationError({"head_nik": _(
+            "Too many wrong NIKs for family cards on record. Try again in an hour, or ask DPPKB.")})
+    if head_nik != household.head_nik:
+        cache.add(key, 0, NIK_MISS_SECONDS)
+        cache.incr(key)
+        raise ValidationError({"head_nik": _(
+            "This KK number is registered with another head's NIK. Check both numbers against the "
+            "family card; if the card has changed, ask DPPKB to correct it."
+        )})
+
+
 def earliest_join_for(user, household: Household | None) -> dt.date | None:
     """The earliest date from which ``user`` may register a family that already exists
     (None: any date). See ``register_household``."""
@@ -149,13 +171,8 @@ def register_household(
     the months from then on to the cadre's entry sheet. DPPKB may date it any time.
     """
     created = household is None
-    if not created and head_nik != household.head_nik and not Household.objects.visible_to(by).filter(
-        pk=household.pk
-    ).exists():
-        raise ValidationError({"head_nik": _(
-            "This KK number is registered with another head's NIK. Check both numbers against the "
-            "family card; if the card has changed, ask DPPKB to correct it."
-        )})
+    if not created and not Household.objects.visible_to(by).filter(pk=household.pk).exists():
+        _check_family_card(by, household, head_nik)
     earliest = earliest_join_for(by, household)
     if earliest and joined_on < earliest:
         raise ValidationError({"joined_on": _(

@@ -31,6 +31,14 @@ def master_data(transactional_db):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Counters kept in the cache (wrong NIK guesses) start afresh in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

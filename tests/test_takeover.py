@@ -218,3 +218,19 @@ def test_dppkb_may_backdate_joining_a_known_family(client, dppkb_user, group_a, 
     data = {"joined_on": "2020-03-15", "baseline_amount": "1.000.000"}
     assert client.post(register_url(victim.kk_number), data).status_code == 302
     assert victim.memberships.get(group=group_a).joined_on == dt.date(2020, 3, 15)
+
+
+@pytest.mark.django_db
+def test_guessing_the_heads_nik_is_stopped_after_five_tries(client, cadre_a, victim):
+    client.force_login(cadre_a)
+    for serial in range(1, 6):
+        wrong = takeover(victim, head_nik=f"737301150680{serial:04d}", joined_on=TODAY.isoformat())
+        assert "NIK kepala keluarga lain" in client.post(register_url(victim.kk_number), wrong).content.decode()
+    # The sixth try is refused even with the right NIK.
+    right = takeover(victim, joined_on=TODAY.isoformat())
+    assert "Terlalu banyak NIK salah" in client.post(register_url(victim.kk_number), right).content.decode()
+    assert list(victim.memberships.values_list("group__code", flat=True)) == ["NEL-B"]
+    # A new family (no card on record to guess) still registers.
+    other = Household(head_nik="7373015506800778", kelurahan_id=victim.kelurahan_id)
+    data = takeover(other, head_name="Keluarga Baru", joined_on=TODAY.isoformat(), baseline_amount="1.000.000")
+    assert client.post(register_url("7373010000000778"), data).status_code == 302
