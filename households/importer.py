@@ -12,12 +12,14 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
 from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
+from households.services import earliest_shared_join
 from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
     Problem,
@@ -307,11 +309,14 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
                 check.error(sheet, number, "Kode Kelompok", _("This KK is already in this group on row %(row)s with other dates.") % {"row": memberships[key][0]})
             continue
         memberships[key] = (number, (joined, left))
-    _plan_memberships(memberships, existing, groups, check.plan)
+    _plan_memberships(memberships, existing, scope, check)
     return result
 
 
-def _plan_memberships(memberships, existing, groups, plan: Plan):
+def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
+    """New and changed memberships. A family also in groups outside the importer's may not
+    be dated into them earlier than a cadre may (``services.earliest_shared_join``)."""
+    plan = check.plan
     ids = [h.pk for h in existing.values()]
     current = {}
     for start in range(0, len(ids), CHUNK):
@@ -319,8 +324,15 @@ def _plan_memberships(memberships, existing, groups, plan: Plan):
             current[(m.household_id, m.group.code)] = m
     kk_of = {h.pk: kk for kk, h in existing.items()}
     by_key = {(kk_of[hid], code): m for (hid, code), m in current.items()}
-    for (kk, code), (_number, (joined, left)) in memberships.items():
+    shared = set() if scope.city_wide else {kk_of[hid] for hid, code in current if code not in scope.visible_groups}
+    earliest = earliest_shared_join()
+    for (kk, code), (number, (joined, left)) in memberships.items():
         membership = by_key.get((kk, code))
+        if kk in shared and joined < earliest and (membership is None or joined < membership.joined_on):
+            check.error("Keluarga", number, "Tanggal Bergabung", _(
+                "This family is also in other groups, so it can join from %(day)s at the earliest. "
+                "For an earlier date, ask DPPKB.") % {"day": date_format(earliest, "j F Y")})
+            continue
         if membership is None:
             plan.memberships_new.append((kk, code, joined, left))
         elif (membership.joined_on, membership.left_on) != (joined, left):

@@ -131,12 +131,20 @@ def _check_family_card(user, household: Household, head_nik: str | None) -> None
         )})
 
 
+def earliest_shared_join() -> dt.date:
+    """The earliest join date anyone but DPPKB may give a family that is, or was, also in
+    groups outside theirs: the first day of the reporting month. An earlier join would open
+    the months another group recorded to this group's entry sheet."""
+    return month_before(this_month())
+
+
 def earliest_join_for(user, household: Household | None) -> dt.date | None:
-    """The earliest date from which ``user`` may register a family that already exists
-    (None: any date). See ``register_household``."""
+    """The earliest date from which ``user`` may register an existing family into a group of
+    theirs (None: any date). See ``register_household``; the import applies the same rule."""
     if household is None or user.sees_whole_city:
         return None
-    return month_before(this_month())
+    outside = household.memberships.exclude(group__in=Group.objects.editable_by(user)).exists()
+    return earliest_shared_join() if outside else None
 
 
 @dataclass(frozen=True)
@@ -166,9 +174,10 @@ def register_household(
     the user holds its family card: ``head_nik`` must be the head's NIK on record. Its
     recorded details are kept as they are.
 
-    A family registered before has a past that other groups recorded: a cadre may date its
-    joining from the reporting month (last month) on, never earlier, since joining opens
-    the months from then on to the cadre's entry sheet. DPPKB may date it any time.
+    A family that is, or was, in groups outside the user's has a past that other groups
+    recorded: a cadre may date its joining from the reporting month (last month) on, never
+    earlier, since joining opens the months from then on to the cadre's entry sheet. DPPKB
+    may date it any time.
     """
     created = household is None
     if not created and not Household.objects.visible_to(by).filter(pk=household.pk).exists():
@@ -176,7 +185,7 @@ def register_household(
     earliest = earliest_join_for(by, household)
     if earliest and joined_on < earliest:
         raise ValidationError({"joined_on": _(
-            "This family was registered before, so it can join from %(day)s at the earliest. "
+            "This family is also in other groups, so it can join from %(day)s at the earliest. "
             "For an earlier date, ask DPPKB."
         ) % {"day": date_format(earliest, "j F Y")}})
     if created:

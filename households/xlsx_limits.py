@@ -30,6 +30,15 @@ MAX_ROWS = 300_000  # rows holding values, per sheet: far above any real city
 # (calamine, then a dict per row), so a full sheet holds a worker at ~450 MiB.
 MAX_SHEET_CELLS = 3_300_000
 MAX_CELLS = 4_500_000  # those rectangles over the whole workbook (the error copy reads every sheet)
+# Cells holding a value, over the workbook: each costs far more than the rectangle's 32 bytes
+# (a Python value, a dict per row), so a workbook of 3.3 million values held a worker at
+# ~1 GiB for ~45 s. A city's real workbook (10,000 families, 24 months in long form) holds
+# ~800,000.
+MAX_VALUES = 2_000_000
+# Every <c> element, empty ones too (calamine skips them, the scan still reads them): a
+# million rows of empty cells took a worker 70 s to read. Excel writes an empty one for
+# each individually formatted cell.
+MAX_CELL_ELEMENTS = 5_000_000
 MAX_TEXT_BYTES = 150 * MB  # bytes of cell values, each copy of a shared text counted again
 MAX_SHARED_STRINGS = 2_000_000  # different texts in the shared table
 MAX_FORMULAS = 1_000  # formula cells remembered per sheet; beyond, the columns are named instead
@@ -143,6 +152,8 @@ class _Budget:
 
     cells: int = 0
     text: int = 0
+    elements: int = 0  # <c> elements, with or without a value
+    values: int = 0  # cells with a value
 
 
 def _scan(archive, parts, part, *, budget, strings, names=None, collect=None):
@@ -248,6 +259,12 @@ class _Scanner:
         elif self.in_value and self.cell_type == "s":
             raise not_readable()  # an element inside a shared-text index: calamine reads only the text before it
         elif tag == "c":
+            budget = self.budget
+            budget.elements += 1
+            if budget.elements > MAX_CELL_ELEMENTS:
+                raise WorkbookError(_("The workbook holds more than %(count)s cells, empty ones included. Delete "
+                                      "the formatting of empty rows, or split it into several workbooks.")
+                                    % {"count": format_number(MAX_CELL_ELEMENTS)})
             reference = attributes.get("r")
             if reference is None:
                 row, column = self.row, self.column
@@ -267,6 +284,10 @@ class _Scanner:
                 return  # not in a cell: calamine does not read it
             if not self.valued:
                 self.valued = True
+                self.budget.values += 1
+                if self.budget.values > MAX_VALUES:
+                    raise WorkbookError(_("The workbook holds more than %(count)s cells with values. Split it into "
+                                          "several workbooks.") % {"count": format_number(MAX_VALUES)})
                 row, column = self.cell_row, self.cell_column
                 if row != self.counted_row:
                     self._count_row(row)

@@ -346,10 +346,12 @@ def test_opd_import_of_another_opds_family_keeps_that_groups_incomes(client, opd
     """A family of another OPD's group may join the importer's group (the whole Keluarga
     row must match the record), and bring months nobody recorded; the incomes the other
     group recorded stay as they are."""
+    from uppka.months import month_before, this_month
+
     family = member_b.household
     make_reading(family, dt.date(2024, 2, 1), 2_242_000)
     row = [family.kk_number, family.head_nik, family.head_name, family.kelurahan.code, family.address,
-           family.family_size, family.kb_method, "KWT-A", "2024-03-05", None]
+           family.family_size, family.kb_method, "KWT-A", month_before(this_month()).isoformat(), None]
     client.force_login(opd_user)
     changed = [[family.kk_number, "2024-02", 1], [family.kk_number, "2024-04", 1_000_000]]
     html = upload(client, wb(groups=(), families=[row], incomes=changed), dry_run=False).content.decode()
@@ -495,6 +497,30 @@ def test_data_download_round_trips_through_a_spreadsheet(client, dppkb_user, mem
     assert status == 0, err
     assert "1 pendapatan diubah" in out
     assert member_a.household.readings.get(period=last).amount == 1_100_000
+
+
+@pytest.mark.django_db
+def test_opd_import_cannot_backdate_joining_another_opds_family(client, opd_user, wb, group_a, member_b, member_a):
+    """As a cadre's registration: a back-dated join would open the months the other group
+    recorded to this group's entry sheet. The importer's own families are free."""
+    from uppka.months import month_before, this_month
+
+    family = member_b.household
+    row = [family.kk_number, family.head_nik, family.head_name, family.kelurahan.code, family.address,
+           family.family_size, family.kb_method, "KWT-A", "2020-03-15", None]
+    ours = member_a.household
+    own = [ours.kk_number, ours.head_nik, ours.head_name, ours.kelurahan.code, ours.address,
+           ours.family_size, ours.kb_method, "KWT-A", "2020-01-01", None]
+    client.force_login(opd_user)
+    html = upload(client, wb(groups=(), families=[row, own], incomes=()), dry_run=False).content.decode()
+    assert "paling awal" in html and "Keluarga baris 2" in html.replace("</td><td>", " baris ")
+    assert family.memberships.count() == 1
+    member_a.refresh_from_db()
+    assert member_a.joined_on == dt.date(2024, 1, 10)
+    row[8] = month_before(this_month()).isoformat()
+    assert upload(client, wb(groups=(), families=[row, own], incomes=()), dry_run=False).status_code == 302
+    member_a.refresh_from_db()
+    assert family.memberships.count() == 2 and member_a.joined_on == dt.date(2020, 1, 1)
 
 
 @pytest.mark.django_db

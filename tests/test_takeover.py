@@ -206,8 +206,12 @@ def test_cadre_cannot_backdate_joining_a_family_registered_before(client, cadre_
 
 
 @pytest.mark.django_db
-def test_known_family_form_says_the_earliest_join_date(client, cadre_a, group_a, known_family):
+def test_known_family_form_says_the_earliest_join_date(client, cadre_a, group_a, group_b, known_family):
     client.force_login(cadre_a)
+    # Only in the cadre's own groups: any date.
+    assert "Paling awal" not in client.get(register_url(known_family.kk_number)).content.decode()
+    # Also in another group: from the reporting month on.
+    Membership.objects.create(household=known_family, group=group_b, joined_on=dt.date(2024, 1, 1))
     html = client.get(register_url(known_family.kk_number)).content.decode()
     assert f'min="{LAST_MONTH.isoformat()}"' in html and "Paling awal" in html
 
