@@ -20,6 +20,7 @@ from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
 from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
 from households.services import earliest_shared_join
+from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
     Problem,
@@ -98,7 +99,7 @@ def describe(counts: dict[str, int]) -> str:
         "readings_new": _("new incomes"), "readings_changed": _("changed incomes"),
         "unchanged": _("rows without changes"),
     }
-    return ", ".join(f"{counts[key]} {label}" for key, label in labels.items())
+    return ", ".join(f"{format_number(counts[key])} {label}" for key, label in labels.items())
 
 
 class Checker:

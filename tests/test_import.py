@@ -530,3 +530,10 @@ def test_stored_upload_is_readable_by_the_app_only(client, dppkb_user, wb, setti
     upload(client, wb())
     stored = list((tmp_path / "imports").glob("*.xlsx"))
     assert len(stored) == 1 and stored[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_the_summary_writes_counts_with_thousands_separators():
+    from households.importer import Plan, describe
+
+    counts = {**Plan().counts(), "households_new": 10_000, "readings_new": 219_196}
+    assert "10.000 keluarga baru" in describe(counts) and "219.196 pendapatan baru" in describe(counts)
