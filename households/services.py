@@ -123,8 +123,11 @@ def _check_family_card(user, household: Household, head_nik: str | None) -> None
         raise ValidationError({"head_nik": _(
             "Too many wrong NIKs for family cards on record. Try again in an hour, or ask DPPKB.")})
     if head_nik != household.head_nik:
-        cache.add(key, 0, NIK_MISS_SECONDS)
-        cache.incr(key)
+        if not cache.add(key, 1, NIK_MISS_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired in between
+                cache.add(key, 1, NIK_MISS_SECONDS)
         raise ValidationError({"head_nik": _(
             "This KK number is registered with another head's NIK. Check both numbers against the "
             "family card; if the card has changed, ask DPPKB to correct it."

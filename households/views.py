@@ -171,7 +171,7 @@ def register(request, code):
         except ValidationError as e:
             _add_errors(e, [form for form in (household_form, join) if form is not None])
         else:
-            _registration_messages(request, registration, household_form if existing is None else None, group)
+            _registration_messages(request, registration, household_form, group)
             return redirect("households:detail", pk=registration.household.pk)
     context = {"group": group, "kk": kk, "existing": known, "household_form": household_form, "join": join}
     if known:
@@ -187,9 +187,11 @@ def _add_errors(error: ValidationError, forms) -> None:
 
 
 def _registration_messages(request, registration, household_form, group):
-    for warning in household_form.warnings if household_form else []:
-        messages.warning(request, _("Warning: %(text)s") % {"text": warning})
-    if not registration.created_household:
+    """``household_form``: the details the user typed (None when the family was shown)."""
+    if household_form and registration.created_household:
+        for warning in household_form.warnings:
+            messages.warning(request, _("Warning: %(text)s") % {"text": warning})
+    elif household_form:  # typed for a family registered elsewhere: the record stands
         messages.info(request, _("This family was already registered; its recorded details were kept."))
     messages.success(
         request, _("%(name)s joined %(group)s.") % {"name": registration.household.head_name, "group": group.name}
