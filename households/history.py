@@ -46,8 +46,7 @@ def change_history(household: Household, *, user, memberships: set[int] | None =
         for record in queryset.order_by("history_date", "history_id"):
             if model is Membership and memberships is not None and record.id not in memberships:
                 if record.history_type == "+":
-                    who = record.history_user.get_username() if record.history_user else _("system")
-                    changes.append(Change(record.history_date, who, _("another group"), _("family added"), "", ""))
+                    changes.append(Change(record.history_date, _who(record), _("another group"), _("family added"), "", ""))
                 continue
             before = previous.get(record.id)
             previous[record.id] = record
@@ -56,8 +55,12 @@ def change_history(household: Household, *, user, memberships: set[int] | None =
     return changes[:LIMIT]
 
 
+def _who(record) -> str:
+    return record.history_user.get_username() if record.history_user else _("system")
+
+
 def _changes(model, before, record, show_nik):
-    who = record.history_user.get_username() if record.history_user else _("system")
+    who = _who(record)
     subject = _subject(model, record)
     if record.history_type == "-":
         return [Change(record.history_date, who, subject, _("deleted"), "", "")]

@@ -12,14 +12,13 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
 from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
-from households.services import earliest_shared_join
+from households.services import earliest_shared_join, too_early_to_join
 from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
@@ -330,9 +329,7 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
     for (kk, code), (number, (joined, left)) in memberships.items():
         membership = by_key.get((kk, code))
         if kk in shared and joined < earliest and (membership is None or joined < membership.joined_on):
-            check.error("Keluarga", number, "Tanggal Bergabung", _(
-                "This family is also in other groups, so it can join from %(day)s at the earliest. "
-                "For an earlier date, ask DPPKB.") % {"day": date_format(earliest, "j F Y")})
+            check.error("Keluarga", number, "Tanggal Bergabung", too_early_to_join(earliest))
             continue
         if membership is None:
             plan.memberships_new.append((kk, code, joined, left))

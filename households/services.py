@@ -141,6 +141,14 @@ def earliest_shared_join() -> dt.date:
     return month_before(this_month())
 
 
+def too_early_to_join(earliest: dt.date) -> str:
+    """What a user is told when a join date is before ``earliest_shared_join``."""
+    return _(
+        "This family is also in other groups, so it can join from %(day)s at the earliest. "
+        "For an earlier date, ask DPPKB."
+    ) % {"day": date_format(earliest, "j F Y")}
+
+
 def earliest_join_for(user, household: Household | None) -> dt.date | None:
     """The earliest date from which ``user`` may register an existing family into a group of
     theirs (None: any date). See ``register_household``; the import applies the same rule."""
@@ -187,10 +195,7 @@ def register_household(
         _check_family_card(by, household, head_nik)
     earliest = earliest_join_for(by, household)
     if earliest and joined_on < earliest:
-        raise ValidationError({"joined_on": _(
-            "This family is also in other groups, so it can join from %(day)s at the earliest. "
-            "For an earlier date, ask DPPKB."
-        ) % {"day": date_format(earliest, "j F Y")}})
+        raise ValidationError({"joined_on": too_early_to_join(earliest)})
     if created:
         household = Household(**details)
         household.full_clean()
