@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class HouseholdsConfig(AppConfig):
     name = "households"
     verbose_name = _("Households and income")
+
+    def ready(self):
+        from households import figures
+
+        figures.connect_signals()

@@ -21,6 +21,7 @@ from groups.models import (
     Target,
     WorkingTeam,
 )
+from households import figures
 from households.bulk import bulk_insert
 from households.models import Household, IncomeReading, Membership
 
@@ -257,6 +258,7 @@ def seed_demo(*, households: int, months: int, seed: int, last_month: dt.date) -
             )
     GroupProblem.objects.bulk_create(problems)
     _ensure_target(last_month.year)
+    figures.rebuild()
     return DemoSummary(len(groups), n, len(memberships), len(readings), periods[0], periods[-1])
 
 

@@ -243,3 +243,30 @@ class ClosedMonth(models.Model):
 
     def __str__(self):
         return f"{self.period:%Y-%m}"
+
+
+class JoinFigures(models.Model):
+    """What the before/after figures of SPEC section 4 need from a household's readings,
+    kept for each month in which it joined a group: the sum, count and latest month of the
+    latest (up to) three readings before that month, and of the latest three after it.
+
+    Derived data, never edited: ``households/figures.py`` rewrites a household's rows in the
+    same transaction as every write of its readings or memberships, and ``rebuild_figures``
+    rewrites them all. The "after" side has no upper month, so the rows are the figures as
+    of any month on or after the latest reading; reports read them through ``reports/engine.py``.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the join month J
+    before_sum = models.BigIntegerField(default=0)
+    before_count = models.SmallIntegerField(default=0)
+    before_last = models.DateField(null=True)
+    after_sum = models.BigIntegerField(default=0)
+    after_count = models.SmallIntegerField(default=0)
+    after_last = models.DateField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["household", "month"], name="join_figures_once")]
+
+    def __str__(self):
+        return f"{self.household_id} {self.month:%Y-%m}"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group
+from households import figures
 from households.models import ClosedMonth, Household, IncomeReading, Membership
 from uppka.months import end_of_month, month_before, not_in_future, this_month
 
@@ -107,6 +108,7 @@ def record_incomes(
                 )
     except IntegrityError as e:  # another saver inserted the same month in between
         raise ConflictError([r.household_id for r in new]) from e
+    figures.refresh([r.household_id for r in new + changed])
     return SaveResult(created=len(new), updated=len(changed), unchanged=unchanged)
 
 

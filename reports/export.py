@@ -6,11 +6,9 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from groups.models import Opd
+from reports import engine
 from reports.excel import write_report
-from reports.queries import EMPTY, Figures
-from reports.rows import member_rows, summary_rows
-from reports.sql_figures import group_rows as sql_group_rows
-from reports.sql_figures import member_chunks, pairs_table, scope_figures
+from reports.rows import summary_rows
 
 EXPORT_KEYS = ("opd_id", "type_id", "kecamatan_id")  # groups are streamed row by row
 
@@ -33,20 +31,16 @@ def _export(out, *, groups, as_of, made_by, filters, total_label):
         ("Dibuat oleh", made_by),
         ("Dibuat pada", formats.date_format(now, "j F Y H:i", use_l10n=True) + " WITA"),
     ]
-    # Figures computed in the database and members streamed in chunks: the memory used does
-    # not grow with the number of households (see reports/sql_figures.py).
-    with pairs_table(groups, as_of) as ready:
-        if ready:
-            figures = scope_figures(groups, as_of, EXPORT_KEYS)
-            members = (row for chunk in member_chunks(groups, as_of) for row in member_rows(chunk))
-        else:
-            figures, members = Figures(as_of=as_of, total=EMPTY, by={key: {} for key in EXPORT_KEYS}), ()
+    # Figures aggregated in the database, groups and members streamed: the memory used does
+    # not grow with the number of households (see reports/engine.py).
+    with engine.source(groups, as_of) as table:
+        figures = engine.figures(groups, as_of, EXPORT_KEYS, table=table)
         write_report(
             out,
             header=header,
             scope_rows=summary_rows(figures, total_label=total_label),
-            group_rows=sql_group_rows(groups, as_of) if ready else (),
-            member_rows=members,
+            group_rows=engine.streamed_group_rows(groups, as_of, table),
+            member_rows=(engine.keluarga_values(row) for row in engine.member_rows(groups, as_of, table)),
         )
 
 

@@ -1,7 +1,5 @@
 """Report pages: the DPPKB dashboard, the filtered report, a group's before/after."""
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,18 +11,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog, User
-from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, PovertyLine, Target
+from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, Target
 from groups.shortcuts import get_group_for
 from households.forms import error_text
-from households.models import IncomeReading
 from households.sheet import reporting_month
-from reports import compute
+from reports import engine
 from reports.export import export_report, filter_lines, total_label
 from reports.forms import ProblemForm, ReportFilterForm
-from reports.queries import Dataset, reporting
-from reports.rows import group_names, group_rows, sort_key, sort_rows, summary_rows
+from reports.rows import group_names, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
-from uppka.months import end_of_month, month_of, this_month
+from uppka.months import this_month
 from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
@@ -38,9 +34,8 @@ def dashboard(request):
         raise PermissionDenied
     today = timezone.localdate()
     groups = Group.objects.all()
-    dataset = Dataset(groups, today.replace(day=1))
-    figures = dataset.figures(keys=("group_id", "opd_id"))
-    progress = dataset.progress(today)
+    figures = engine.figures(groups, today.replace(day=1), keys=("group_id", "opd_id"))
+    progress = engine.progress(groups, today)
     target = Target.objects.filter(year=today.year).first()
     context = {
         "today": today,
@@ -49,7 +44,7 @@ def dashboard(request):
         "progress_pct": progress.total * 100 / target.households if target else None,
         "progress_rows": _progress_rows(progress, target),
         "figures": figures,
-        "reporting": (rep := reporting(groups, reporting_month())),
+        "reporting": (rep := engine.reporting(groups, reporting_month())),
         "late_cadres": _late_cadres(rep),
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
@@ -117,10 +112,10 @@ def index(request):
     if not form.is_valid():
         return render(request, "reports/index.html", {"form": form}, status=400)
     groups = form.selected_groups()
-    figures = Dataset(groups, form.cleaned_data["as_of"]).figures(keys=REPORT_KEYS)
+    figures = engine.figures(groups, form.cleaned_data["as_of"], keys=REPORT_KEYS)
     label = total_label(form.cleaned_data.get("opd"), city_wide=request.user.sees_whole_city)
     sort = sort_key(request.GET.get("sort", "code"))
-    rows = sort_rows(group_rows(groups, figures), sort)
+    rows = sort_rows(engine.group_rows(groups, figures), sort)
     page = Paginator(rows, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
@@ -173,10 +168,10 @@ def group_detail(request, code):
         "members": members,
         "summary": summary,
         "chart": {
-            "labels": [m.household.head_name for m, f in members if f.paired],
-            "before": [round_half_up(f.baseline) for _, f in members if f.paired],
-            "after": [round_half_up(f.current) for _, f in members if f.paired],
-            "changes": [round_half_up(f.change) for _, f in members if f.paired],
+            "labels": [m.head_name for m in members if m.figures.paired],
+            "before": [m.figures.before for m in members if m.figures.paired],
+            "after": [m.figures.after for m in members if m.figures.paired],
+            "changes": [m.figures.change for m in members if m.figures.paired],
             "before_label": _("Before joining"),
             "after_label": _("After joining"),
             "count_label": _("Households"),
@@ -188,30 +183,12 @@ def group_detail(request, code):
 
 
 def _member_figures(group, as_of):
-    """Each membership's before/after (pure core) and the group's summary, in two queries."""
-    end = end_of_month(as_of)
-    memberships = list(
-        group.memberships.filter(joined_on__lte=end).select_related("household").order_by("household__head_name")
-    )
-    readings = defaultdict(list)
-    for household_id, period, amount in IncomeReading.objects.filter(
-        household__in=[m.household_id for m in memberships], period__lte=as_of
-    ).values_list("household_id", "period", "amount"):
-        readings[household_id].append(compute.Reading(period, amount))
-    members = [
-        (m, compute.before_after(readings[m.household_id], month_of(m.joined_on), as_of)) for m in memberships
-    ]
-    plain = [compute.Membership(m.household_id, m.group_id, m.joined_on, m.left_on) for m in memberships]
-    lines = [compute.PovertyLine(d, a) for d, a in PovertyLine.objects.values_list("valid_from", "amount")]
-    summaries = compute.scope_summaries(
-        memberships=plain,
-        readings=readings,
-        family_sizes={m.household_id: m.household.family_size for m in memberships},
-        as_of=as_of,
-        scopes_of=lambda m: [group.pk],
-        lines=lines,
-    )
-    return members, summaries.get(group.pk, compute.summarize([], 0))
+    """Each membership's before/after and the group's summary, from one source of figures."""
+    groups = Group.objects.filter(pk=group.pk)
+    with engine.source(groups, as_of) as table:
+        members = list(engine.member_rows(groups, as_of, table))
+        summary = engine.figures(groups, as_of, keys=(), table=table).total
+    return members, summary
 
 
 @login_required

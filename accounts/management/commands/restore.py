@@ -2,6 +2,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -40,4 +41,7 @@ class Command(BaseCommand):
                 source.backup(connection.connection)
             finally:
                 source.close()
+        # A backup from before the kept figures existed, or one edited by hand: rebuild them.
+        call_command("migrate", verbosity=0)
+        call_command("rebuild_figures", stdout=self.stdout)
         self.stdout.write(f"Database restored from {path}")
