@@ -17,6 +17,7 @@ rows always equal a rebuild.
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -88,6 +89,42 @@ def figures_params(pairs_params: list, as_of: dt.date | None) -> list:
     if connection.vendor == "postgresql":
         return [*pairs_params, as_of]  # FROM pairs, then the "after" LATERAL
     return [as_of, as_of, as_of, *pairs_params]  # three "after" subqueries, then FROM pairs
+
+
+@dataclass(frozen=True)
+class HouseholdFigures:
+    """One membership's before/after, rounded as SPEC section 4 says for display and export."""
+
+    before: int | None
+    after: int | None
+    change: int | None
+    change_pct: float | None  # one decimal; None when unpaired or the baseline is 0
+
+    @property
+    def paired(self) -> bool:
+        return self.change is not None
+
+    @classmethod
+    def from_sums(cls, before_sum, before_count, after_sum, after_count) -> "HouseholdFigures":
+        """Exact integer arithmetic: change = a/na − b/nb = (a·nb − b·na) / (na·nb)."""
+        b, nb, a, na = (int(v or 0) for v in (before_sum, before_count, after_sum, after_count))
+        if not (nb and na):
+            return cls(_round(b, nb) if nb else None, _round(a, na) if na else None, None, None)
+        change_num, change_den = a * nb - b * na, na * nb
+        pct = _round(change_num * nb * 1000, change_den * b) / 10 if b else None  # change / (b/nb) × 100
+        return cls(_round(b, nb), _round(a, na), _round(change_num, change_den), pct)
+
+    @classmethod
+    def of(cls, kept: JoinFigures | None) -> "HouseholdFigures":
+        if kept is None:
+            return cls(None, None, None, None)
+        return cls.from_sums(kept.before_sum, kept.before_count, kept.after_sum, kept.after_count)
+
+
+def _round(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half away from zero, exactly (denominator > 0)."""
+    sign = -1 if numerator < 0 else 1
+    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
 TABLE = JoinFigures._meta.db_table

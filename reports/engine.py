@@ -28,11 +28,11 @@ from fractions import Fraction
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
-from groups.models import Group
-from households.figures import figures_params, figures_sql, month_start_sql, pairs_sql
+from groups.models import Group, PovertyLine
+from households.figures import HouseholdFigures, figures_params, figures_sql, month_start_sql, pairs_sql
 from households.models import IncomeReading, JoinFigures, KbMethod
 from reports.compute import Summary
-from uppka.months import end_of_month
+from uppka.months import end_of_month, month_of
 
 SCALE = 6
 EMPTY = Summary(0, 0, None, None, None, None, None, None, None)
@@ -74,36 +74,6 @@ class Reporting:
     @property
     def pct(self) -> Fraction | None:
         return Fraction(self.reported * 100, self.active_members) if self.active_members else None
-
-
-@dataclass(frozen=True)
-class HouseholdFigures:
-    """One membership's before/after, rounded as SPEC section 4 says for display and export."""
-
-    before: int | None
-    after: int | None
-    change: int | None
-    change_pct: float | None  # one decimal; None when unpaired or the baseline is 0
-
-    @property
-    def paired(self) -> bool:
-        return self.change is not None
-
-    @classmethod
-    def from_sums(cls, before_sum, before_count, after_sum, after_count) -> "HouseholdFigures":
-        """Exact integer arithmetic: change = a/na − b/nb = (a·nb − b·na) / (na·nb)."""
-        b, nb, a, na = (int(v or 0) for v in (before_sum, before_count, after_sum, after_count))
-        if not (nb and na):
-            return cls(_round(b, nb) if nb else None, _round(a, na) if na else None, None, None)
-        change_num, change_den = a * nb - b * na, na * nb
-        pct = _round(change_num * nb * 1000, change_den * b) / 10 if b else None  # change / (b/nb) × 100
-        return cls(_round(b, nb), _round(a, na), _round(change_num, change_den), pct)
-
-
-def _round(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half away from zero, exactly (denominator > 0)."""
-    sign = -1 if numerator < 0 else 1
-    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
 def _selection(groups) -> tuple[str, list]:
@@ -148,12 +118,12 @@ SCOPE_SQL = {
     "kecamatan_id": "b.kecamatan_id",
     "kelurahan_id": "b.kelurahan_id",
 }
-SUMMARY_COLUMNS = "scope, active, n, b6, a6, c6, rose, judged_b, poor_b, judged_a, poor_a, mid_sum, mid_n"
+SUMMARY_COLUMNS = "scope, active, n, b6, a6, c6, rose, judged_b, poor_b, judged_a, poor_a, median12"
 
 
-def _base_ctes(groups_sql: str) -> str:
+def _base_cte(groups_sql: str) -> str:
     """``base``: the selection's memberships begun by the end of the month, with their
-    scopes; ``lines``: each poverty line with the months it is in force, [first, next)."""
+    scopes (parameters: the end of the month twice, then the selection's)."""
     return f"""
     base AS (
         SELECT m.household_id, m.group_id, t.opd_id, g.group_type_id AS type_id, h.kelurahan_id,
@@ -165,19 +135,29 @@ def _base_ctes(groups_sql: str) -> str:
         JOIN households_household h ON h.id = m.household_id
         JOIN groups_kelurahan k ON k.id = h.kelurahan_id
         WHERE m.joined_on <= %s AND m.group_id IN ({groups_sql})
-    ),
-    lines AS (
-        SELECT amount, {month_start_sql('valid_from')} AS first,
-               LEAD({month_start_sql('valid_from')}) OVER (ORDER BY valid_from, id) AS next
-        FROM groups_povertyline
     )"""
 
 
-def _key_ctes(i: int, key: str, table: str) -> str:
-    """Summary rows of one scope key, as CTE ``s{i}`` (columns ``SUMMARY_COLUMNS``).
+def _line_in_force(column: str, lines: list[tuple[dt.date, int]]) -> tuple[str, list]:
+    """SQL for the poverty line in force in the month of ``column`` (the latest line dated
+    on or before the end of that month), or NULL; ``lines``: (valid_from, amount)."""
+    starts: dict[dt.date, int] = {}
+    for valid_from, amount in sorted(lines):  # a later line of the same month wins
+        starts[month_of(valid_from)] = amount
+    if not starts:
+        return "NULL", []
+    cases = " ".join(f"WHEN {column} >= %s THEN %s" for _ in starts)
+    params = [v for month in sorted(starts, reverse=True) for v in (month, starts[month])]
+    return f"(CASE {cases} END)", params
+
+
+def _key_ctes(i: int, key: str, table: str, lines) -> tuple[str, list]:
+    """The summary rows of one scope key as CTE ``s{i}`` (columns ``SUMMARY_COLUMNS``), and
+    their parameters.
 
     Each household counts once per scope value, with its earliest join there (a group is a
-    scope too: one membership per household and group)."""
+    scope too: one membership per household and group). Means stay integers ×6; the median
+    is kept ×12 (the mean of two middle values ×6 may end in a half)."""
     if key == "group_id":
         units = "SELECT b.group_id AS scope, b.household_id, b.joined_on AS joined, b.active, b.family_size FROM base b"
     else:
@@ -185,43 +165,54 @@ def _key_ctes(i: int, key: str, table: str) -> str:
             f"SELECT {SCOPE_SQL[key]} AS scope, b.household_id, MIN(b.joined_on) AS joined, MAX(b.active) AS active, "
             "MAX(b.family_size) AS family_size FROM base b GROUP BY 1, 2"
         )
-    middle = "rn IN ((cnt + 1) / 2, (cnt + 2) / 2)"  # the middle row, or the two middle rows
-    line = "LEFT JOIN lines {0} ON {0}.first <= p.{1} AND ({0}.next IS NULL OR p.{1} < {0}.next)"
-    return f"""
-    u{i} AS ({units}),
+    line_b, params_b = _line_in_force("f.before_last", lines)
+    line_a, params_a = _line_in_force("f.after_last", lines)
+    paired = "p.n = 1"
+    if connection.vendor == "postgresql":
+        median = f"ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY p.c6) FILTER (WHERE {paired}))"
+        median_cte, median_join = "", ""
+    else:  # no percentile_cont: the middle row(s) by their rank
+        median = "MAX(md.median12)"
+        median_cte = f"""
+    w{i} AS (
+        SELECT scope, c6, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY c6) AS rn, COUNT(*) OVER (PARTITION BY scope) AS cnt
+        FROM p{i} p WHERE {paired}
+    ),
+    m{i} AS (
+        SELECT scope, CASE WHEN COUNT(*) = 1 THEN 2 * SUM(c6) ELSE SUM(c6) END AS median12
+        FROM w{i} WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY scope
+    ),"""
+        median_join = f"LEFT JOIN m{i} md ON md.scope = p.scope"
+
+    def when_paired(value):
+        return f"SUM(CASE WHEN {paired} THEN {value} ELSE 0 END)"
+
+    sql = f"""
     p{i} AS (
-        SELECT u.scope, u.family_size, f.before_sum * ({SCALE} / f.before_count) AS b6,
-               f.after_sum * ({SCALE} / f.after_count) AS a6, f.before_last, f.after_last
-        FROM u{i} u JOIN {table} f ON f.household_id = u.household_id AND f.month = {month_start_sql('u.joined')}
-        WHERE f.before_count > 0 AND f.after_count > 0
-    ),
-    r{i} AS (
-        SELECT p.scope, p.family_size, p.b6, p.a6, p.a6 - p.b6 AS c6, lb.amount AS line_b, la.amount AS line_a,
-               ROW_NUMBER() OVER (PARTITION BY p.scope ORDER BY p.a6 - p.b6) AS rn,
-               COUNT(*) OVER (PARTITION BY p.scope) AS cnt
-        FROM p{i} p {line.format('lb', 'before_last')} {line.format('la', 'after_last')}
-    ),
-    t{i} AS (
-        SELECT scope, COUNT(*) AS n, SUM(b6) AS b6, SUM(a6) AS a6, SUM(c6) AS c6,
-               SUM(CASE WHEN c6 > 0 THEN 1 ELSE 0 END) AS rose,
-               SUM(CASE WHEN line_b IS NOT NULL THEN 1 ELSE 0 END) AS judged_b,
-               SUM(CASE WHEN line_b IS NOT NULL AND b6 < line_b * {SCALE} * family_size THEN 1 ELSE 0 END) AS poor_b,
-               SUM(CASE WHEN line_a IS NOT NULL THEN 1 ELSE 0 END) AS judged_a,
-               SUM(CASE WHEN line_a IS NOT NULL AND a6 < line_a * {SCALE} * family_size THEN 1 ELSE 0 END) AS poor_a,
-               SUM(CASE WHEN {middle} THEN c6 ELSE 0 END) AS mid_sum,
-               SUM(CASE WHEN {middle} THEN 1 ELSE 0 END) AS mid_n
-        FROM r{i} GROUP BY scope
-    ),
+        SELECT u.scope, u.active, u.family_size,
+               CASE WHEN f.before_count > 0 AND f.after_count > 0 THEN 1 ELSE 0 END AS n,
+               f.before_sum * ({SCALE} / f.before_count) AS b6, f.after_sum * ({SCALE} / f.after_count) AS a6,
+               f.after_sum * ({SCALE} / f.after_count) - f.before_sum * ({SCALE} / f.before_count) AS c6,
+               {line_b} AS line_b, {line_a} AS line_a
+        FROM ({units}) u
+        LEFT JOIN {table} f ON f.household_id = u.household_id AND f.month = {month_start_sql('u.joined')}
+    ),{median_cte}
     s{i} AS (
-        SELECT a.scope, a.active, t.n, t.b6, t.a6, t.c6, t.rose, t.judged_b, t.poor_b, t.judged_a, t.poor_a,
-               t.mid_sum, t.mid_n
-        FROM (SELECT scope, SUM(active) AS active FROM u{i} GROUP BY scope) a LEFT JOIN t{i} t ON t.scope = a.scope
+        SELECT p.scope, SUM(p.active) AS active, SUM(p.n) AS n, {when_paired('p.b6')} AS b6,
+               {when_paired('p.a6')} AS a6, {when_paired('p.c6')} AS c6, {when_paired('CASE WHEN p.c6 > 0 THEN 1 ELSE 0 END')} AS rose,
+               {when_paired('CASE WHEN p.line_b IS NOT NULL THEN 1 ELSE 0 END')} AS judged_b,
+               {when_paired(f'CASE WHEN p.b6 < p.line_b * {SCALE} * p.family_size THEN 1 ELSE 0 END')} AS poor_b,
+               {when_paired('CASE WHEN p.line_a IS NOT NULL THEN 1 ELSE 0 END')} AS judged_a,
+               {when_paired(f'CASE WHEN p.a6 < p.line_a * {SCALE} * p.family_size THEN 1 ELSE 0 END')} AS poor_a,
+               {median} AS median12
+        FROM p{i} p {median_join} GROUP BY p.scope
     )"""
+    return sql, [*params_b, *params_a]
 
 
 def _summary(row) -> Summary:
     """A Summary from the columns ``SUMMARY_COLUMNS`` after the scope."""
-    active, n, b6, a6, c6, rose, judged_b, poor_b, judged_a, poor_a, mid_sum, mid_n = (
+    active, n, b6, a6, c6, rose, judged_b, poor_b, judged_a, poor_a, median12 = (
         int(v) if v is not None else None for v in row
     )
     if not n:
@@ -232,11 +223,27 @@ def _summary(row) -> Summary:
         mean_baseline=Fraction(b6, SCALE * n),
         mean_current=Fraction(a6, SCALE * n),
         mean_change=Fraction(c6, SCALE * n),
-        median_change=Fraction(mid_sum, SCALE * mid_n),
+        median_change=Fraction(median12, 2 * SCALE),
         pct_increased=Fraction(rose * 100, n),
         pct_poor_before=Fraction(poor_b * 100, judged_b) if judged_b else None,
         pct_poor_after=Fraction(poor_a * 100, judged_a) if judged_a else None,
     )
+
+
+def _poverty_lines() -> list[tuple[dt.date, int]]:
+    return list(PovertyLine.objects.values_list("valid_from", "amount"))
+
+
+def _summaries_sql(groups_sql, groups_params, as_of, keys, table) -> tuple[str, list]:
+    """WITH base, then s0, s1, … one per key; parameters in order."""
+    lines = _poverty_lines()
+    end = end_of_month(as_of)
+    ctes, params = [], [end, end, *groups_params]
+    for i, key in enumerate(keys):
+        sql, key_params = _key_ctes(i, key, table, lines)
+        ctes.append(sql)
+        params += key_params
+    return f"WITH {_base_cte(groups_sql)},{','.join(ctes)}", params
 
 
 def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None) -> Figures:
@@ -250,12 +257,11 @@ def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None
     except EmptyResultSet:
         return Figures(as_of=as_of, total=EMPTY, by={key: {} for key in keys})
     all_keys = ("all", *keys)
-    ctes = ",".join(_key_ctes(i, key, table) for i, key in enumerate(all_keys))
+    head, params = _summaries_sql(groups_sql, groups_params, as_of, all_keys, table)
     union = " UNION ALL ".join(f"SELECT {i} AS k, {SUMMARY_COLUMNS} FROM s{i}" for i in range(len(all_keys)))
-    end = end_of_month(as_of)
     by: dict[str, dict] = {key: {} for key in all_keys}
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {_base_ctes(groups_sql)},{ctes} {union}", [end, end, *groups_params])
+        cursor.execute(f"{head} {union}", params)
         for row in cursor.fetchall():
             by[all_keys[row[0]]][row[1]] = _summary(row[2:])
     return Figures(as_of=as_of, total=by.pop("all").get(0, EMPTY), by=by)
@@ -297,15 +303,14 @@ def streamed_group_rows(groups, as_of: dt.date, table: str) -> Iterator[GroupRow
         groups_sql, groups_params = _selection(groups)
     except EmptyResultSet:
         return
-    end = end_of_month(as_of)
+    head, params = _summaries_sql(groups_sql, groups_params, as_of, ("group_id",), table)
     sql = (
-        f"WITH {_base_ctes(groups_sql)},{_key_ctes(0, 'group_id', table)} "
-        f"SELECT {GROUP_COLUMNS}, s0.active, s0.n, s0.b6, s0.a6, s0.c6, s0.rose, s0.judged_b, s0.poor_b, "
-        f"s0.judged_a, s0.poor_a, s0.mid_sum, s0.mid_n {GROUPS_FROM}"
+        f"{head} SELECT {GROUP_COLUMNS}, s0.active, s0.n, s0.b6, s0.a6, s0.c6, s0.rose, s0.judged_b, s0.poor_b, "
+        f"s0.judged_a, s0.poor_a, s0.median12 {GROUPS_FROM}"
         f"LEFT JOIN s0 ON s0.scope = g.id WHERE g.id IN ({groups_sql}) ORDER BY g.code"
     )
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [end, end, *groups_params, *groups_params])
+        cursor.execute(sql, [*params, *groups_params])
         while rows := cursor.fetchmany(1_000):
             for row in rows:
                 summary = _summary(row[7:]) if row[7] is not None else EMPTY
@@ -363,7 +368,7 @@ def progress(groups, day: dt.date) -> Progress:
         return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
     sql = f"""
     WITH a AS (
-        SELECT DISTINCT m.household_id, t.opd_id, g.group_type_id AS type_id, k.kecamatan_id
+        SELECT m.household_id, t.opd_id, g.group_type_id AS type_id, k.kecamatan_id
         FROM households_membership m
         JOIN groups_group g ON g.id = m.group_id
         JOIN groups_workingteam t ON t.id = g.team_id
@@ -398,10 +403,10 @@ def reporting(groups, month: dt.date) -> Reporting:
     counts = "COUNT(DISTINCT household_id), COUNT(DISTINCT CASE WHEN reported = 1 THEN household_id END)"
     sql = f"""
     WITH a AS (
-        SELECT m.household_id, m.group_id,
-               CASE WHEN EXISTS (SELECT 1 FROM households_incomereading r
-                                 WHERE r.household_id = m.household_id AND r.period = %s) THEN 1 ELSE 0 END AS reported
+        SELECT m.household_id, m.group_id, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
         FROM households_membership m
+        LEFT JOIN (SELECT household_id FROM households_incomereading WHERE period = %s) r
+             ON r.household_id = m.household_id
         WHERE m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) AND m.group_id IN ({groups_sql})
     )
     SELECT 'all', 0, {counts} FROM a

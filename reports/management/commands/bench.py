@@ -20,6 +20,7 @@ from households.sheet import reporting_month
 from households.xlsx import write_data
 
 RUNS = 5
+SCANNED = object()  # what the floor's action returns
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--households", type=int, default=10_000)
         parser.add_argument("--months", type=int, default=24)
         parser.add_argument("--runs", type=int, default=RUNS)
+        parser.add_argument("--skip-export", action="store_true", help="time the pages only")
         parser.add_argument(
             "--data-out", help="also write all data in the import layout to this file (for bench_import)"
         )
@@ -46,11 +48,13 @@ class Command(BaseCommand):
             self.stdout.write(f"seeded in {time.perf_counter() - started:.1f} s")
         database = f"{connection.vendor} {options['households']:,} households"
         self.stdout.write(f"\n== {database}, median of {options['runs']} runs (after one warm-up) ==")
+        floor = self._time("floor: one GROUP BY scan of readings", self._scan, options["runs"])
         for label, user, url in self._pages():
             client = Client()
             client.force_login(user)
-            self._time(label, lambda: client.get(url), options["runs"])
-        self._bench_export(options["households"])
+            self._time(label, lambda: client.get(url), options["runs"], floor=floor)
+        if not options["skip_export"]:
+            self._bench_export(options["households"])
         if options["data_out"]:
             started = time.perf_counter()
             write_data(options["data_out"], groups=Group.objects.all(), since=dt.date(2000, 1, 1))
@@ -103,7 +107,20 @@ class Command(BaseCommand):
         user, _created = User.objects.update_or_create(username=username, defaults=fields)
         return user
 
-    def _time(self, label, action, runs):
+    def _scan(self):
+        """The floor the figures are measured against: one pass over every reading."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT household_id, COUNT(*), SUM(amount) FROM households_incomereading GROUP BY household_id"
+            )
+            rows = 0
+            while batch := cursor.fetchmany(10_000):
+                rows += len(batch)
+        return SCANNED
+
+    def _time(self, label, action, runs, floor=None) -> float:
+        """Print and return the median server time of ``action``; with ``floor``, also the
+        ratio to it."""
         action()  # warm-up
         times = []
         for _ in range(runs):
@@ -111,5 +128,8 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 response = action()
                 times.append(time.perf_counter() - started)
-            assert response.status_code == 200, (label, response.status_code)
-        self.stdout.write(f"{label:<40} {statistics.median(times):7.3f} s  {len(queries):3d} queries")
+            assert response is SCANNED or response.status_code == 200, (label, response.status_code)
+        median = statistics.median(times)
+        ratio = f"  {median / floor:5.2f}x floor" if floor else ""
+        self.stdout.write(f"{label:<40} {median:7.3f} s  {len(queries):3d} queries{ratio}")
+        return median

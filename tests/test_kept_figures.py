@@ -1,0 +1,757 @@
+"""The kept figures (``households.JoinFigures``) always equal a rebuild.
+
+``households/figures.py`` keeps, per (household, month of a membership's joined_on), the sum,
+count and latest month of the latest three readings before and after that month, rewritten
+in the same transaction by every write of readings or memberships. These tests drive random
+sequences of those writes over a small world — the entry sheet, registration, leaving,
+(de)activation, imports, the admin's change forms, plain ORM saves and deletes, writes that
+fail — and after every one compare the kept rows with
+
+- the rows ``figures.rebuild()`` would write (its SELECT, run without writing), and
+- the same rows worked out in Python from the rule's words (so a wrong SQL shared by
+  ``refresh`` and ``rebuild`` is caught too).
+
+A failure names the seed and the operations so far; ``KEPT_FIGURES_SEEDS=7,8`` (or a count,
+``KEPT_FIGURES_SEEDS=40``) replays or widens the search. Run on SQLite and on PostgreSQL
+(``DATABASE_URL=postgres://…``): the SQL differs between them.
+"""
+
+import datetime as dt
+import io
+import itertools
+import os
+import random
+from collections import defaultdict
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.urls import reverse
+
+from groups.models import Group, Kelurahan
+from households import figures, services
+from households.demo import seed_demo
+from households.importer import apply_plan, plan_import
+from households.models import Household, IncomeReading, JoinFigures, KbMethod, Membership
+from households.workbook import read_workbook
+from tests.conftest import THIS_MONTH, TODAY, months_ago
+from tests.factories import make_group, make_member, make_reading, make_user, valid_nik
+from tests.test_import import build
+from uppka.months import month_before
+
+FIELDS = ("household_id", "month", "before_sum", "before_count", "before_last", "after_sum", "after_count", "after_last")
+READING_MONTHS = [months_ago(n) for n in range(18)]  # this month and the 17 before
+JOIN_MONTHS = READING_MONTHS[:15]
+OPERATIONS_PER_RUN = 60
+
+
+def _seeds():
+    text = os.environ.get("KEPT_FIGURES_SEEDS", "").strip()
+    if not text:
+        return list(range(1, 6))
+    if "," in text or not text.isdigit() or int(text) < 1:
+        return [int(s) for s in text.split(",") if s.strip()]
+    return list(range(1, int(text) + 1))
+
+
+# What is kept, and what it should be -----------------------------------------------------
+
+
+def kept():
+    return sorted(JoinFigures.objects.values_list(*FIELDS))
+
+
+def _date(value):
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])  # SQLite returns text
+
+
+def rebuilt():
+    """The rows ``figures.rebuild()`` would write: its own SELECT, executed without writing."""
+    with connection.cursor() as cursor:
+        cursor.execute(figures.figures_sql(figures.pairs_sql("1 = 1"), bounded=False))
+        rows = cursor.fetchall()
+    return sorted(
+        (int(h), _date(m), int(bs), int(bc), _date(bl), int(as_), int(ac), _date(al))
+        for h, m, bs, bc, bl, as_, ac, al in rows
+    )
+
+
+def by_rule():
+    """The same rows from the rule's words: for every household and month in which one of
+    its memberships began, the latest (up to) three readings dated before that month and the
+    latest three dated after it (the join month's own reading is on neither side)."""
+    readings = defaultdict(list)
+    for household_id, period, amount in IncomeReading.objects.values_list("household_id", "period", "amount"):
+        readings[household_id].append((period, amount))
+    pairs = {(h, joined.replace(day=1)) for h, joined in Membership.objects.values_list("household_id", "joined_on")}
+    rows = []
+    for household_id, month in pairs:
+        newest_first = sorted(readings[household_id], reverse=True)
+        before = [r for r in newest_first if r[0] < month][:figures.SIDE]
+        after = [r for r in newest_first if r[0] > month][:figures.SIDE]
+        rows.append((
+            household_id, month,
+            sum(a for _, a in before), len(before), before[0][0] if before else None,
+            sum(a for _, a in after), len(after), after[0][0] if after else None,
+        ))
+    return sorted(rows)
+
+
+def rebuilt_for_real():
+    """Kept rows after ``figures.rebuild()``, in a savepoint rolled back afterwards."""
+    savepoint = transaction.savepoint()
+    try:
+        figures.rebuild()
+        return kept()
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def _diff(actual, expected) -> str:
+    a, e = set(actual), set(expected)
+    lines = [f"  kept, should not be: {row}" for row in sorted(a - e)]
+    lines += [f"  missing from kept:   {row}" for row in sorted(e - a)]
+    return "\n".join(lines)
+
+
+def assert_kept_equal_rebuild(history=("(setup)",), *, seed=None):
+    actual, expected, rule = kept(), rebuilt(), by_rule()
+    where = f"seed {seed}, " if seed is not None else ""
+    steps = "\n".join(f"  {n:>3}. {op}" for n, op in enumerate(history, start=1))
+    assert expected == rule, (
+        f"{where}rebuild's SQL disagrees with the rule after:\n{steps}\n{_diff(expected, rule)}"
+    )
+    assert actual == expected, (
+        f"{where}kept figures are stale after operation {len(history)} ({history[-1]}).\n"
+        f"Operations:\n{steps}\nDifferences (kept vs rebuild):\n{_diff(actual, expected)}"
+    )
+
+
+# The world and its random writes -------------------------------------------------------
+
+
+class Refused(Exception):
+    """An operation that found nothing to do (no such row): skipped, not a failure."""
+
+
+_kk_serial = itertools.count(1)
+
+
+def new_kk() -> str:
+    return f"7373990000{next(_kk_serial):06d}"
+
+
+class World:
+    """A few groups, cadres and OPD/DPPKB users, households with memberships and readings;
+    ``step()`` makes one random write and returns what it did, in words."""
+
+    def __init__(self, rng: random.Random, *, client, admin, dppkb, opd, tmp_path):
+        self.rng, self.client, self.admin, self.dppkb, self.opd, self.tmp_path = rng, client, admin, dppkb, opd, tmp_path
+        self.client.force_login(admin)
+        self.groups = list(Group.objects.order_by("code"))
+        self.cadres = {g.pk: list(g.cadres.all()) for g in self.groups}
+        self.city = [admin, dppkb]
+        self.everyone_recording = self.city + [c for cs in self.cadres.values() for c in cs]
+        self.kelurahan = list(Kelurahan.objects.order_by("code")[:3])
+        self.files = itertools.count(1)
+        weighted = [
+            (self.entry_sheet, 5), (self.correct, 3), (self.conflict, 1), (self.register_new, 1),
+            (self.register_existing, 2), (self.leave, 1), (self.set_active, 1), (self.import_workbook, 3),
+            (self.admin_reading, 3), (self.admin_membership, 2), (self.admin_household_inline, 1),
+            (self.admin_add, 1), (self.admin_revert, 1),
+            (self.orm_reading, 3), (self.orm_membership, 2), (self.rolled_back, 1),
+        ]
+        self.operations = [op for op, weight in weighted for _ in range(weight)]
+
+    # Random values ----------------------------------------------------------------------
+
+    def amount(self) -> int:
+        r = self.rng.random()
+        if r < 0.1:
+            return 0
+        if r < 0.15:
+            return 1_000_000_000  # the largest income allowed
+        return self.rng.randrange(100_000, 5_000_000, 50_000)
+
+    def join_date(self) -> dt.date:
+        month = self.rng.choice(JOIN_MONTHS)
+        return month.replace(day=self.rng.randint(1, TODAY.day if month == THIS_MONTH else 28))
+
+    def household(self) -> Household:
+        return self.rng.choice(list(Household.objects.order_by("pk")))
+
+    def reading(self) -> IncomeReading:
+        readings = list(IncomeReading.objects.order_by("pk"))
+        if not readings:
+            raise Refused
+        return self.rng.choice(readings)
+
+    def membership(self, **filters) -> Membership:
+        memberships = list(Membership.objects.filter(**filters).order_by("pk"))
+        if not memberships:
+            raise Refused
+        return self.rng.choice(memberships)
+
+    def free_month(self, household_id, *, months=READING_MONTHS):
+        taken = set(IncomeReading.objects.filter(household_id=household_id).values_list("period", flat=True))
+        free = [m for m in months if m not in taken]
+        if not free:
+            raise Refused
+        return self.rng.choice(free)
+
+    def recorder(self):
+        return self.rng.choice(self.everyone_recording)
+
+    @staticmethod
+    def who(user) -> str:
+        return user.username if user else "command line"
+
+    # Failing writes leave the kept rows as they were --------------------------------------
+
+    def may_fail(self, label, write, *errors):
+        before = kept()
+        try:
+            write()
+        except errors as e:
+            assert kept() == before, f"{label}: refused with {type(e).__name__} but changed the kept rows"
+            return f"{label} → refused ({type(e).__name__})"
+        return label
+
+    # The services ------------------------------------------------------------------------
+
+    def entry_sheet(self):
+        period = self.rng.choice(READING_MONTHS)
+        households = self.rng.sample(list(Household.objects.order_by("pk")), k=self.rng.randint(1, 4))
+        ids = [h.pk for h in households]
+        current = dict(IncomeReading.objects.filter(period=period, household_id__in=ids).values_list("household_id", "amount"))
+        amounts = {h: (current[h] if h in current and self.rng.random() < 0.25 else self.amount()) for h in ids}
+        by = self.recorder()
+        label = f"entry sheet {period:%Y-%m} by {self.who(by)}: {amounts} (was {current})"
+        return self.may_fail(label, lambda: services.record_incomes(
+            period=period, amounts=amounts, expected={h: current.get(h) for h in ids}, by=by
+        ), PermissionDenied)
+
+    def correct(self):
+        reading = self.reading()
+        amount = self.amount()
+        services.record_incomes(
+            period=reading.period, amounts={reading.household_id: amount},
+            expected={reading.household_id: reading.amount}, by=self.dppkb,
+        )
+        return f"correct reading {reading.household_id} {reading.period:%Y-%m}: {reading.amount} → {amount}"
+
+    def conflict(self):
+        """A stale sheet: nothing of it is written, not even the other households' incomes."""
+        reading = self.reading()
+        other = self.household()
+        period = reading.period
+        amounts = {reading.household_id: self.amount()}
+        expected = {reading.household_id: reading.amount + 1}  # someone else saved in between
+        if other.pk != reading.household_id:
+            current = IncomeReading.objects.filter(household=other, period=period).values_list("amount", flat=True).first()
+            amounts[other.pk], expected[other.pk] = self.amount(), current
+        before = (kept(), list(IncomeReading.objects.order_by("pk").values_list("pk", "household_id", "period", "amount")))
+        with pytest.raises(services.ConflictError):
+            services.record_incomes(period=period, amounts=amounts, expected=expected, by=self.dppkb)
+        after = (kept(), list(IncomeReading.objects.order_by("pk").values_list("pk", "household_id", "period", "amount")))
+        assert after == before, "a conflicting entry sheet changed readings or kept rows"
+        return f"stale entry sheet {period:%Y-%m}: {amounts} expecting {expected} → ConflictError"
+
+    def register_new(self):
+        group = self.rng.choice(self.groups)
+        by = self.rng.choice(self.city + self.cadres[group.pk])
+        joined = self.join_date()
+        n = next(_kk_serial)
+        details = {
+            "kk_number": new_kk(), "head_nik": valid_nik(5000 + n), "head_name": f"Keluarga Baru {n}",
+            "kelurahan": self.rng.choice(self.kelurahan), "family_size": self.rng.randint(1, 8),
+            "kb_method": self.rng.choice(KbMethod.values),
+        }
+        baseline = self.amount()
+        services.register_household(group=group, joined_on=joined, baseline_amount=baseline, by=by, details=details)
+        return f"register new family into {group.code} on {joined} by {self.who(by)}, baseline {baseline}"
+
+    def register_existing(self):
+        household = self.household()
+        group = self.rng.choice(self.groups)  # sometimes one it is already in: refused
+        by = self.rng.choice(self.city + self.cadres[group.pk])
+        joined = self.join_date()
+        baseline = None if self.rng.random() < 0.3 else self.amount()  # missing: refused unless on record
+        label = (f"register family {household.pk} into {group.code} on {joined} by {self.who(by)}, "
+                 f"baseline {baseline}")
+        return self.may_fail(label, lambda: services.register_household(
+            group=group, joined_on=joined, baseline_amount=baseline, by=by, household=household,
+            head_nik=household.head_nik,
+        ), ValidationError)
+
+    def leave(self):
+        membership = self.membership(left_on__isnull=True)
+        span = (TODAY - membership.joined_on).days
+        days = self.rng.randint(-3, -1) if self.rng.random() < 0.25 else self.rng.randint(0, max(span, 0))
+        left = membership.joined_on + dt.timedelta(days=days)  # before joining: refused
+        label = f"membership {membership.pk} (family {membership.household_id}) leaves on {left}"
+        return self.may_fail(label, lambda: services.record_leaving(membership=membership, left_on=left), ValidationError)
+
+    def set_active(self):
+        household = self.household()
+        active = not household.is_active
+        by = self.rng.choice(self.city + [c for cs in self.cadres.values() for c in cs])
+        label = f"{'activate' if active else 'deactivate'} family {household.pk} by {self.who(by)}"
+        return self.may_fail(label, lambda: services.set_household_active(household=household, active=active, by=by),
+                             ValidationError)
+
+    # The importer ----------------------------------------------------------------------
+
+    def family_row(self, household, code, joined, left=None):
+        return [household.kk_number, household.head_nik, household.head_name, household.kelurahan.code,
+                household.address, household.family_size, household.kb_method, code, joined, left]
+
+    def import_workbook(self):
+        rng = self.rng
+        households = list(Household.objects.select_related("kelurahan").order_by("pk"))
+        incomes, families, seen = [], [], set()
+        for _ in range(rng.randint(0, 5)):  # new incomes and changed amounts
+            household, period = rng.choice(households), rng.choice(READING_MONTHS)
+            if (household.kk_number, period) not in seen:
+                seen.add((household.kk_number, period))
+                incomes.append([household.kk_number, period.strftime("%Y-%m"), self.amount()])
+        for _ in range(rng.randint(0, 2)):  # a family joins a group, or its dates change
+            household, group = rng.choice(households), rng.choice(self.groups)
+            if any(row[0] == household.kk_number and row[7] == group.code for row in families):
+                continue
+            joined = self.join_date()
+            current = Membership.objects.filter(household=household, group=group).first()
+            left = current.left_on if current and current.left_on and current.left_on >= joined else None
+            families.append(self.family_row(household, group.code, joined, left))
+        if rng.random() < 0.3:  # a new family with its incomes
+            n = next(_kk_serial)
+            kk = new_kk()
+            joined = self.join_date()
+            families.append([kk, valid_nik(7000 + n), f"Keluarga Impor {n}", self.kelurahan[0].code, "", 3, "PIL",
+                             rng.choice(self.groups).code, joined, None])
+            for period in rng.sample(READING_MONTHS, k=rng.randint(1, 5)):
+                incomes.append([kk, period.strftime("%Y-%m"), self.amount()])
+        if rng.random() < 0.1:  # a bad row: the whole workbook is refused
+            incomes.append([rng.choice(households).kk_number, "bulan lalu", "banyak"])
+        user = rng.choice([None, self.dppkb, self.admin, self.opd])
+        path = build(self.tmp_path / f"import-{next(self.files)}.xlsx", groups=(), families=families, incomes=incomes)
+        plan = plan_import(read_workbook(path), user=user)
+        label = f"import by {self.who(user)}: families {[r[0][-4:] + ' ' + r[7] + ' ' + str(r[8]) for r in families]}, incomes {incomes}"
+        if plan.error_count:
+            before = kept()
+            with pytest.raises(ValueError):
+                apply_plan(plan, user=user)
+            assert kept() == before, "an import plan with errors changed the kept rows"
+            return f"{label} → refused ({plan.error_count} errors)"
+        counts = apply_plan(plan, user=user)
+        return f"{label} → {counts}"
+
+    # The admin --------------------------------------------------------------------------
+
+    def admin_post(self, label, url, data):
+        before = kept()
+        response = self.client.post(url, data)
+        assert response.status_code in (200, 302), f"{label}: status {response.status_code}"
+        if response.status_code == 200:  # the form refused it
+            errors = [dict(response.context["adminform"].form.errors)]
+            errors += [f.errors for inline in response.context["inline_admin_formsets"] for f in inline.formset.forms
+                       if f.errors]
+            assert kept() == before, f"{label}: refused by the admin form but changed the kept rows"
+            return f"{label} → refused by the form {errors}"
+        return label
+
+    def admin_reading(self):
+        reading = self.reading()
+        household_id, period, amount = reading.household_id, reading.period, reading.amount
+        change = self.rng.choice(["amount", "period", "household", "all"])
+        if change in ("amount", "all"):
+            amount = self.amount()
+        if change in ("period", "all"):
+            period = self.rng.choice(READING_MONTHS)  # sometimes taken: refused
+        if change in ("household", "all"):
+            household_id = self.household().pk
+        label = (f"admin: reading {reading.pk} ({reading.household_id} {reading.period:%Y-%m} {reading.amount}) "
+                 f"→ ({household_id} {period:%Y-%m} {amount})")
+        url = reverse("admin:households_incomereading_change", args=[reading.pk])
+        return self.admin_post(label, url, {
+            "household": household_id, "period": period.isoformat(), "amount": amount, "_save": "Simpan",
+        })
+
+    def admin_membership(self):
+        membership = self.membership()
+        joined = self.join_date()  # after left_on sometimes: refused
+        household_id = membership.household_id
+        if self.rng.random() < 0.3:
+            household_id = self.household().pk  # sometimes already in the group: refused
+        elif self.rng.random() < 0.15:
+            household_id = self.membership(group=membership.group).household_id  # often already in it: refused
+        label = (f"admin: membership {membership.pk} ({membership.household_id} in {membership.group.code} from "
+                 f"{membership.joined_on}) → family {household_id} from {joined}")
+        url = reverse("admin:households_membership_change", args=[membership.pk])
+        return self.admin_post(label, url, {
+            "household": household_id, "group": membership.group_id, "joined_on": joined.isoformat(),
+            "left_on": membership.left_on.isoformat() if membership.left_on else "", "_save": "Simpan",
+        })
+
+    def admin_add(self):
+        """The admin's add form, for a reading (sometimes of a month already on record:
+        refused) or a membership."""
+        household = self.household()
+        if self.rng.random() < 0.5:
+            period, amount = self.rng.choice(READING_MONTHS), self.amount()
+            label = f"admin: add reading {household.pk} {period:%Y-%m} {amount}"
+            return self.admin_post(label, reverse("admin:households_incomereading_add"), {
+                "household": household.pk, "period": period.isoformat(), "amount": amount, "_save": "Simpan",
+            })
+        group, joined = self.rng.choice(self.groups), self.join_date()
+        label = f"admin: add membership {household.pk} in {group.code} from {joined}"
+        return self.admin_post(label, reverse("admin:households_membership_add"), {
+            "household": household.pk, "group": group.pk, "joined_on": joined.isoformat(), "left_on": "",
+            "_save": "Simpan",
+        })
+
+    def admin_revert(self):
+        """Reverting a reading or a membership to an earlier version from its admin history."""
+        model = self.rng.choice([IncomeReading, Membership])
+        ids = list(model.history.values_list("id", flat=True).distinct().order_by("id"))
+        live = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        changed = [pk for pk in ids if pk in live and model.history.filter(id=pk).count() > 1]
+        if not changed:
+            raise Refused
+        pk = self.rng.choice(changed)
+        version = self.rng.choice(list(model.history.filter(id=pk).order_by("-history_date", "-history_id"))[1:])
+        name = model._meta.model_name
+        url = reverse(f"admin:households_{name}_simple_history", args=[pk, version.history_id])
+        if model is IncomeReading:
+            data = {"household": version.household_id, "period": version.period.isoformat(), "amount": version.amount}
+        else:
+            data = {"household": version.household_id, "group": version.group_id,
+                    "joined_on": version.joined_on.isoformat(),
+                    "left_on": version.left_on.isoformat() if version.left_on else ""}
+        label = f"admin: revert {name} {pk} to {data}"
+        return self.admin_post(label, url, {**data, "_save": "Simpan"})
+
+    def admin_household_inline(self):
+        """The household's change form with its memberships inline: change a join date,
+        delete a membership, or add one."""
+        household = self.household()
+        memberships = list(household.memberships.order_by("pk"))
+        action = self.rng.choice(["change", "delete", "add"]) if memberships else "add"
+        target = self.rng.choice(memberships) if memberships else None
+        data = {
+            "kk_number": household.kk_number, "head_nik": household.head_nik, "head_name": household.head_name,
+            "kelurahan": household.kelurahan_id, "address": household.address,
+            "family_size": household.family_size, "kb_method": household.kb_method, "_save": "Simpan",
+            "memberships-INITIAL_FORMS": len(memberships), "memberships-MIN_NUM_FORMS": 0,
+            "memberships-MAX_NUM_FORMS": 1000,
+        }
+        if household.is_active:
+            data["is_active"] = "on"
+        forms = [(m.pk, m.group_id, m.joined_on, m.left_on) for m in memberships]
+        if action == "add":
+            group = self.rng.choice(self.groups)
+            forms.append(("", group.pk, self.join_date(), None))
+            label = f"admin inline: family {household.pk} joins {group.code} on {forms[-1][2]}"
+        elif action == "change":
+            joined = self.join_date()
+            forms = [(pk, g, joined if pk == target.pk else j, left) for pk, g, j, left in forms]
+            label = f"admin inline: family {household.pk}'s membership {target.pk} joined {target.joined_on} → {joined}"
+        else:
+            data[f"memberships-{memberships.index(target)}-DELETE"] = "on"
+            label = f"admin inline: family {household.pk}'s membership {target.pk} (from {target.joined_on}) deleted"
+        data["memberships-TOTAL_FORMS"] = len(forms)
+        for i, (pk, group_id, joined, left) in enumerate(forms):
+            data.update({
+                f"memberships-{i}-id": pk, f"memberships-{i}-household": household.pk,
+                f"memberships-{i}-group": group_id, f"memberships-{i}-joined_on": joined.isoformat(),
+                f"memberships-{i}-left_on": left.isoformat() if left else "",
+            })
+        return self.admin_post(label, reverse("admin:households_household_change", args=[household.pk]), data)
+
+    # Plain ORM saves and deletes ----------------------------------------------------------
+
+    def orm_reading(self):
+        kind = self.rng.choice(["create", "amount", "amount-update-fields", "period", "household", "delete"])
+        if kind == "create":
+            household = self.household()
+            period = self.free_month(household.pk)
+            amount = self.amount()
+            IncomeReading.objects.create(household=household, period=period, amount=amount)
+            return f"ORM: create reading {household.pk} {period:%Y-%m} {amount}"
+        reading = self.reading()
+        label = f"ORM: reading {reading.pk} ({reading.household_id} {reading.period:%Y-%m} {reading.amount})"
+        if kind == "delete":
+            reading.delete()
+            return f"{label} deleted"
+        if kind == "amount":
+            reading.amount = self.amount()
+            reading.save()
+        elif kind == "amount-update-fields":
+            reading.amount = self.amount()
+            reading.save(update_fields=["amount"])
+        elif kind == "period":
+            reading.period = self.free_month(reading.household_id)
+            reading.save()
+        else:
+            household = self.household()
+            reading.period = self.free_month(household.pk, months=[reading.period]) if self.rng.random() < 0.5 \
+                else self.free_month(household.pk)
+            reading.household = household
+            reading.save(update_fields=["household", "period"])
+        return f"{label} → ({reading.household_id} {reading.period:%Y-%m} {reading.amount}) [{kind}]"
+
+    def orm_membership(self):
+        kind = self.rng.choice(["create", "joined", "joined-update-fields", "household", "delete"])
+        if kind == "create":
+            household = self.household()
+            free = [g for g in self.groups if not Membership.objects.filter(household=household, group=g).exists()]
+            if not free:
+                raise Refused
+            group, joined = self.rng.choice(free), self.join_date()
+            Membership.objects.create(household=household, group=group, joined_on=joined)
+            return f"ORM: create membership {household.pk} in {group.code} from {joined}"
+        membership = self.membership()
+        label = f"ORM: membership {membership.pk} ({membership.household_id} in {membership.group.code} from {membership.joined_on})"
+        if kind == "delete":
+            membership.delete()
+            return f"{label} deleted"
+        if kind == "household":
+            taken = set(Membership.objects.filter(group=membership.group).values_list("household_id", flat=True))
+            free = [h for h in Household.objects.order_by("pk") if h.pk not in taken]
+            if not free:
+                raise Refused
+            membership.household = self.rng.choice(free)
+            membership.save()
+        else:
+            joined = self.join_date()
+            if membership.left_on and joined > membership.left_on:
+                joined = membership.left_on
+            membership.joined_on = joined
+            if kind == "joined":
+                membership.save()
+            else:
+                membership.save(update_fields=["joined_on"])
+        return f"{label} → family {membership.household_id} from {membership.joined_on} [{kind}]"
+
+    def rolled_back(self):
+        """A write inside ``transaction.atomic`` that then fails: everything rolls back."""
+        household = self.household()
+        period = self.free_month(household.pk)
+        before = kept()
+        with pytest.raises(IntegrityError):
+            with transaction.atomic():
+                IncomeReading.objects.create(household=household, period=period, amount=self.amount())
+                if self.rng.random() < 0.5:
+                    Membership.objects.create(household=household, group=self.rng.choice(self.groups),
+                                              joined_on=self.join_date())
+                IncomeReading.objects.create(household=household, period=period, amount=1)  # the same month again
+        assert kept() == before, "a rolled-back transaction left its kept rows behind"
+        return f"atomic: reading {household.pk} {period:%Y-%m} (+ maybe a membership), then IntegrityError → rolled back"
+
+    def step(self) -> tuple[str, str]:
+        """One random write: (the operation's name, what it did)."""
+        for _ in range(10):
+            operation = self.rng.choice(self.operations)
+            try:
+                return operation.__name__, operation()
+            except Refused:
+                continue
+        raise AssertionError("ten operations in a row found nothing to do")
+
+
+def populate(rng: random.Random, groups, households: int = 8):
+    """Households in one or two of the groups, joined on random days, with readings in
+    about half the months."""
+    for n in range(households):
+        first, *others = rng.sample(groups, k=rng.randint(1, 2))
+        joined = min(rng.choice(JOIN_MONTHS).replace(day=rng.randint(1, 28)), TODAY)
+        member = make_member(first, joined_on=joined, head_name=f"Keluarga {n}")
+        for group in others:
+            Membership.objects.create(household=member.household, group=group,
+                                      joined_on=min(rng.choice(JOIN_MONTHS).replace(day=rng.randint(1, 28)), TODAY))
+        for month in READING_MONTHS:
+            if rng.random() < 0.5:
+                make_reading(member.household, month, rng.randrange(0, 4_000_000, 10_000))
+
+
+@pytest.fixture
+def world_users(group_a, group_b, cadre_a, cadre_b, opd_user, dppkb_user, admin_user):
+    group_c = make_group(code="KWT-C", opd_code="DISTAN", name="KWT Cempaka")
+    group_c.cadres.add(cadre_a)  # cadre A has two groups
+    make_user(role="kader", groups=[group_c], username="kader_c")
+    return {"admin": admin_user, "dppkb": dppkb_user, "opd": opd_user}
+
+
+# The property ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_random_writes_keep_the_figures_equal_to_a_rebuild(world_users, client, tmp_path):
+    """Each seed: a fresh world (in a savepoint rolled back afterwards) and
+    ``OPERATIONS_PER_RUN`` random writes, the kept rows checked after every one. Across the
+    seeds every operation must have succeeded, and the refusable ones been refused, at least
+    once: no write path is left out by chance."""
+    outcomes = defaultdict(int)
+    for seed in _seeds():
+        rng = random.Random(seed)
+        with transaction.atomic():
+            populate(rng, list(Group.objects.order_by("code")))
+            assert_kept_equal_rebuild(seed=seed)
+            world = World(rng, client=client, tmp_path=tmp_path, **world_users)
+            history = []
+            for _ in range(OPERATIONS_PER_RUN):
+                name, label = world.step()
+                history.append(label)
+                outcomes[name, "refused" in label] += 1
+                assert_kept_equal_rebuild(history, seed=seed)
+            # rebuild() itself writes exactly what its SELECT returns, and what was kept
+            assert rebuilt_for_real() == kept(), f"seed {seed}: figures.rebuild() wrote other rows than were kept"
+            assert kept(), f"seed {seed}: no kept rows left, the property held vacuously"
+            transaction.set_rollback(True)
+    succeeded = {name for name, refused in outcomes if not refused}
+    every = {op.__name__ for op in world.operations}
+    assert every <= succeeded, f"never succeeded: {every - succeeded} ({dict(outcomes)})"
+    refused = {name for name, refused in outcomes if refused}
+    refusable = {"entry_sheet", "register_existing", "leave", "import_workbook", "admin_reading", "admin_membership"}
+    assert refusable <= refused, f"never refused: {refusable - refused}"
+
+
+# Writes that fail ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def family(group_a):
+    """A family that joined group A in the month four months ago, with readings before and after."""
+    household = make_member(group_a, joined_on=months_ago(4).replace(day=10), head_name="Hasnah").household
+    for n, amount in ((7, 1_000_000), (6, 1_100_000), (5, 1_200_000), (3, 1_500_000), (2, 1_600_000)):
+        make_reading(household, months_ago(n), amount)
+    return household
+
+
+@pytest.mark.django_db
+def test_a_conflicting_entry_sheet_leaves_the_kept_rows_as_they_were(family, group_a, dppkb_user):
+    other = make_member(group_a, joined_on=months_ago(4).replace(day=3)).household
+    make_reading(other, months_ago(6), 900_000)
+    month = months_ago(1)
+    make_reading(family, month, 1_700_000)
+    before = kept()
+    amounts = {family.pk: 2_000_000, other.pk: 1_000_000}
+    with pytest.raises(services.ConflictError) as raised:
+        # the user saw no reading for ``family`` (someone saved one since); ``other`` is new
+        services.record_incomes(period=month, amounts=amounts, expected={family.pk: None, other.pk: None}, by=dppkb_user)
+    assert raised.value.household_ids == {family.pk}
+    assert kept() == before
+    assert not IncomeReading.objects.filter(household=other, period=month).exists()
+    # The same sheet, saved with what is really there, does change the kept rows.
+    services.record_incomes(period=month, amounts=amounts, expected={family.pk: 1_700_000, other.pk: None}, by=dppkb_user)
+    assert kept() != before
+    assert_kept_equal_rebuild(["entry sheet after a conflict"])
+
+
+@pytest.mark.django_db
+def test_an_import_plan_with_errors_is_never_applied(family, tmp_path):
+    from tests.test_import import run
+
+    joined = months_ago(2).replace(day=2)
+    kk, new = family.kk_number, new_kk()
+    families = [
+        [kk, family.head_nik, family.head_name, family.kelurahan.code, "", family.family_size, family.kb_method,
+         "NEL-B", joined, None],  # joins a second group: a new kept row
+        [new, valid_nik(9001), "Keluarga Impor", family.kelurahan.code, "", 3, "PIL", "KWT-A", joined, None],
+    ]
+    incomes = [[kk, months_ago(1).strftime("%Y-%m"), 2_500_000], [new, months_ago(3).strftime("%Y-%m"), 800_000],
+               [kk, months_ago(5).strftime("%Y-%m"), 5_000_000]]  # a changed amount
+    bad = [[kk, "kemarin", "dua juta"]]
+    Group.objects.filter(code="NEL-B").exists() or make_group(code="NEL-B", opd_code="DISKAN", type_code="NELAYAN")
+    before = kept()
+    faulty = build(tmp_path / "faulty.xlsx", groups=(), families=families, incomes=incomes + bad)
+    plan = plan_import(read_workbook(faulty))
+    assert plan.error_count and plan.has_changes  # the good rows are planned all the same
+    with pytest.raises(ValueError):
+        apply_plan(plan)
+    assert kept() == before
+    status, _out, _err = run(faulty)  # the command line refuses it too
+    assert status == 1 and kept() == before
+    # Without the bad row the same workbook is imported, and the kept rows follow.
+    status, _out, err = run(build(tmp_path / "clean.xlsx", groups=(), families=families, incomes=incomes))
+    assert status == 0, err
+    assert kept() != before
+    assert_kept_equal_rebuild(["clean import"])
+
+
+@pytest.mark.django_db
+def test_an_integrity_error_rolls_the_kept_rows_back_with_the_write(family, group_b):
+    before = kept()
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            make_reading(family, months_ago(1), 3_000_000)
+            Membership.objects.create(household=family, group=group_b, joined_on=months_ago(2))
+            assert kept() != before  # the kept rows did follow, inside the transaction
+            make_reading(family, months_ago(1), 3_000_000)  # the same month twice
+    assert kept() == before
+    assert_kept_equal_rebuild(["rolled back"])
+
+
+@pytest.mark.django_db
+def test_a_registration_refused_after_its_membership_was_saved_leaves_the_kept_rows(family, group_b, dppkb_user):
+    """register_household saves the membership (its kept row follows) and only then finds
+    the baseline missing: the refusal takes the kept row with it."""
+    joined = months_ago(3).replace(day=5)  # a month with a reading, and none in the month before
+    assert not IncomeReading.objects.filter(household=family, period=month_before(joined)).exists()
+    before = kept()
+    with pytest.raises(ValidationError):
+        services.register_household(group=group_b, joined_on=joined, baseline_amount=None, by=dppkb_user, household=family)
+    assert kept() == before
+    assert not Membership.objects.filter(household=family, group=group_b).exists()
+
+
+# Rebuilding and demo data ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rebuild_figures_rewrites_a_corrupted_table(family, group_b):
+    second = make_member(group_b, joined_on=months_ago(6).replace(day=20)).household
+    make_reading(second, months_ago(8), 700_000)
+    make_reading(second, months_ago(1), 900_000)
+    expected = rebuilt()
+    assert kept() == expected and len(expected) == 2
+    first = JoinFigures.objects.order_by("pk").first()
+    JoinFigures.objects.filter(pk=first.pk).update(before_sum=F("before_sum") + 1, after_count=0)
+    JoinFigures.objects.exclude(pk=first.pk).delete()
+    JoinFigures.objects.create(household=family, month=months_ago(9), before_sum=5)  # no one joined then
+    assert kept() != expected
+    out = io.StringIO()
+    call_command("rebuild_figures", stdout=out)
+    assert kept() == expected
+    assert f"Kept figures rebuilt: {len(expected)} rows" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_the_figures_and_writes_on_top_keep_them(dppkb_user, admin_user, opd_user, client, tmp_path):
+    seed_demo(households=60, months=12, seed=3, last_month=months_ago(1))
+    assert kept(), "the demo data has no kept rows"
+    assert_kept_equal_rebuild(["seed_demo"])
+    rng = random.Random(3)
+    world = World(rng, client=client, tmp_path=tmp_path, admin=admin_user, dppkb=dppkb_user, opd=opd_user)
+    history = ["seed_demo"]
+    for _ in range(15):
+        history.append(world.step())
+        assert_kept_equal_rebuild(history, seed=3)
+
+
+@pytest.mark.django_db
+def test_the_comparison_sees_a_stale_row(family):
+    """The oracle is not blind: a row changed behind the maintenance's back is reported."""
+    JoinFigures.objects.filter(household=family).update(after_sum=F("after_sum") + 1)
+    with pytest.raises(AssertionError, match="kept figures are stale"):
+        assert_kept_equal_rebuild(["hand edit"])
+    # and a reading written behind the ORM's back (bulk_create sends no signals) too
+    figures.rebuild()
+    IncomeReading.objects.bulk_create([IncomeReading(household=family, period=months_ago(1), amount=1)])
+    with pytest.raises(AssertionError, match="kept figures are stale"):
+        assert_kept_equal_rebuild(["bulk_create"])
+
