@@ -121,21 +121,32 @@ SCOPE_SQL = {
 SUMMARY_COLUMNS = "scope, active, n, b6, a6, c6, rose, judged_b, poor_b, judged_a, poor_a, median12"
 
 
-def _base_cte(groups_sql: str) -> str:
+def _base_cte(groups_sql: str, table: str, lines) -> tuple[str, list]:
     """``base``: the selection's memberships begun by the end of the month, with their
-    scopes (parameters: the end of the month twice, then the selection's)."""
-    return f"""
+    scopes, their figures for their own join month (×6), the poverty line in force in each
+    side's latest month, and how many memberships of the selection the household has.
+    Parameters: the end of the month, the lines', the end of the month, the selection's."""
+    line_b, params_b = _line_in_force("f.before_last", lines)
+    line_a, params_a = _line_in_force("f.after_last", lines)
+    b6 = f"f.before_sum * ({SCALE} / NULLIF(f.before_count, 0))"  # NULL when no reading
+    a6 = f"f.after_sum * ({SCALE} / NULLIF(f.after_count, 0))"
+    sql = f"""
     base AS (
         SELECT m.household_id, m.group_id, t.opd_id, g.group_type_id AS type_id, h.kelurahan_id,
                k.kecamatan_id, m.joined_on,
-               CASE WHEN m.left_on IS NULL OR m.left_on > %s THEN 1 ELSE 0 END AS active, h.family_size
+               CASE WHEN m.left_on IS NULL OR m.left_on > %s THEN 1 ELSE 0 END AS active, h.family_size,
+               CASE WHEN f.before_count > 0 AND f.after_count > 0 THEN 1 ELSE 0 END AS n,
+               {b6} AS b6, {a6} AS a6, {a6} - {b6} AS c6, {line_b} AS line_b, {line_a} AS line_a,
+               COUNT(*) OVER (PARTITION BY m.household_id) AS memberships
         FROM households_membership m
         JOIN groups_group g ON g.id = m.group_id
         JOIN groups_workingteam t ON t.id = g.team_id
         JOIN households_household h ON h.id = m.household_id
         JOIN groups_kelurahan k ON k.id = h.kelurahan_id
+        LEFT JOIN {table} f ON f.household_id = m.household_id AND f.month = {month_start_sql('m.joined_on')}
         WHERE m.joined_on <= %s AND m.group_id IN ({groups_sql})
     )"""
+    return sql, [*params_b, *params_a]
 
 
 def _line_in_force(column: str, lines: list[tuple[dt.date, int]]) -> tuple[str, list]:
@@ -151,22 +162,29 @@ def _line_in_force(column: str, lines: list[tuple[dt.date, int]]) -> tuple[str, 
     return f"(CASE {cases} END)", params
 
 
-def _key_ctes(i: int, key: str, table: str, lines) -> tuple[str, list]:
-    """The summary rows of one scope key as CTE ``s{i}`` (columns ``SUMMARY_COLUMNS``), and
-    their parameters.
+FIGURE_COLUMNS = "family_size, n, b6, a6, c6, line_b, line_a"
 
-    Each household counts once per scope value, with its earliest join there (a group is a
-    scope too: one membership per household and group). Means stay integers ×6; the median
-    is kept ×12 (the mean of two middle values ×6 may end in a half)."""
+
+def _key_ctes(i: int, key: str) -> str:
+    """The summary rows of one scope key as CTE ``s{i}`` (columns ``SUMMARY_COLUMNS``).
+
+    Each household counts once per scope value, with its earliest join there: its figures
+    are those of that membership's join month. A group is a scope too (one membership per
+    household and group). Means stay integers ×6; the median is kept ×12 (the mean of two
+    middle values ×6 may end in a half)."""
+    scope = SCOPE_SQL[key]
     if key == "group_id":
-        units = "SELECT b.group_id AS scope, b.household_id, b.joined_on AS joined, b.active, b.family_size FROM base b"
-    else:
-        units = (
-            f"SELECT {SCOPE_SQL[key]} AS scope, b.household_id, MIN(b.joined_on) AS joined, MAX(b.active) AS active, "
-            "MAX(b.family_size) AS family_size FROM base b GROUP BY 1, 2"
-        )
-    line_b, params_b = _line_in_force("f.before_last", lines)
-    line_a, params_a = _line_in_force("f.after_last", lines)
+        units = f"SELECT {scope} AS scope, b.active, {FIGURE_COLUMNS} FROM base b"
+    else:  # most households have one membership; the others keep their earliest in the scope
+        units = f"""
+        SELECT {scope} AS scope, b.active, {FIGURE_COLUMNS} FROM base b WHERE b.memberships = 1
+        UNION ALL
+        SELECT scope, active, {FIGURE_COLUMNS} FROM (
+            SELECT {scope} AS scope, {FIGURE_COLUMNS},
+                   ROW_NUMBER() OVER (PARTITION BY {scope}, b.household_id ORDER BY b.joined_on) AS earliest,
+                   MAX(b.active) OVER (PARTITION BY {scope}, b.household_id) AS active
+            FROM base b WHERE b.memberships > 1
+        ) x WHERE earliest = 1"""
     paired = "p.n = 1"
     if connection.vendor == "postgresql":
         median = f"ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY p.c6) FILTER (WHERE {paired}))"
@@ -187,16 +205,8 @@ def _key_ctes(i: int, key: str, table: str, lines) -> tuple[str, list]:
     def when_paired(value):
         return f"SUM(CASE WHEN {paired} THEN {value} ELSE 0 END)"
 
-    sql = f"""
-    p{i} AS (
-        SELECT u.scope, u.active, u.family_size,
-               CASE WHEN f.before_count > 0 AND f.after_count > 0 THEN 1 ELSE 0 END AS n,
-               f.before_sum * ({SCALE} / f.before_count) AS b6, f.after_sum * ({SCALE} / f.after_count) AS a6,
-               f.after_sum * ({SCALE} / f.after_count) - f.before_sum * ({SCALE} / f.before_count) AS c6,
-               {line_b} AS line_b, {line_a} AS line_a
-        FROM ({units}) u
-        LEFT JOIN {table} f ON f.household_id = u.household_id AND f.month = {month_start_sql('u.joined')}
-    ),{median_cte}
+    return f"""
+    p{i} AS ({units}),{median_cte}
     s{i} AS (
         SELECT p.scope, SUM(p.active) AS active, SUM(p.n) AS n, {when_paired('p.b6')} AS b6,
                {when_paired('p.a6')} AS a6, {when_paired('p.c6')} AS c6, {when_paired('CASE WHEN p.c6 > 0 THEN 1 ELSE 0 END')} AS rose,
@@ -207,7 +217,6 @@ def _key_ctes(i: int, key: str, table: str, lines) -> tuple[str, list]:
                {median} AS median12
         FROM p{i} p {median_join} GROUP BY p.scope
     )"""
-    return sql, [*params_b, *params_a]
 
 
 def _summary(row) -> Summary:
@@ -236,14 +245,10 @@ def _poverty_lines() -> list[tuple[dt.date, int]]:
 
 def _summaries_sql(groups_sql, groups_params, as_of, keys, table) -> tuple[str, list]:
     """WITH base, then s0, s1, … one per key; parameters in order."""
-    lines = _poverty_lines()
+    base, line_params = _base_cte(groups_sql, table, _poverty_lines())
     end = end_of_month(as_of)
-    ctes, params = [], [end, end, *groups_params]
-    for i, key in enumerate(keys):
-        sql, key_params = _key_ctes(i, key, table, lines)
-        ctes.append(sql)
-        params += key_params
-    return f"WITH {_base_cte(groups_sql)},{','.join(ctes)}", params
+    ctes = ",".join(_key_ctes(i, key) for i, key in enumerate(keys))
+    return f"WITH {base},{ctes}", [end, *line_params, end, *groups_params]
 
 
 def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None) -> Figures:

@@ -358,7 +358,7 @@ class World:
         assert response.status_code in (200, 302), f"{label}: status {response.status_code}"
         if response.status_code == 200:  # the form refused it
             errors = [dict(response.context["adminform"].form.errors)]
-            errors += [f.errors for inline in response.context["inline_admin_formsets"] for f in inline.formset.forms
+            errors += [f.errors for inline in response.context.get("inline_admin_formsets", []) for f in inline.formset.forms
                        if f.errors]
             assert kept() == before, f"{label}: refused by the admin form but changed the kept rows"
             return f"{label} → refused by the form {errors}"
