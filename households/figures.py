@@ -1,16 +1,18 @@
-"""Kept figures: each household's readings around each month it joined a group.
+"""Kept figures: one row per membership with everything the figures of SPEC section 4 need.
 
 SPEC section 4 compares the latest (up to) three readings before a join month with the
 latest three after it. This module is the one place that rule is written for the database:
-``figures_sql`` selects, for (household, join month) pairs, the sum, count and latest month
-of the readings on each side. It fills the ``JoinFigures`` table (``refresh`` for some
-households, in the same transaction as the write that changed them; ``rebuild`` for all),
-and ``reports/engine.py`` uses the same SQL, bounded by an as-of month, for a past month.
+``figures_sql`` selects, for memberships, their scopes and the sum, count and latest month
+of the readings on each side of their join month. It fills the ``MemberFigures`` table
+(``refresh`` for some households, in the same transaction as the write that changed them;
+``rebuild`` for all), and ``reports/engine.py`` runs the same SQL, bounded by an as-of
+month, into a temporary table for a past month.
 
-Every write of readings or memberships goes through one of:
+Every write that can change a row goes through one of:
 - ``refresh(household_ids)``, called by the bulk writers (entry sheet, import, demo data);
-- the ``post_save``/``post_delete`` receivers below, for single rows saved through the ORM
-  (registration, leaving, deactivation, the admin, the shell).
+- the ``post_save``/``post_delete`` receivers below, for rows saved one at a time through
+  the ORM (registration, leaving, deactivation, the admin, the shell): readings,
+  memberships, households, and the groups, teams and kelurahan whose scopes are copied.
 ``tests/test_kept_figures.py`` drives random sequences of writes and checks that the kept
 rows always equal a rebuild.
 """
@@ -22,10 +24,17 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from households.models import IncomeReading, JoinFigures, Membership
+from groups.models import Group, Kelurahan, WorkingTeam
+from households.models import Household, IncomeReading, KbMethod, Membership, MemberFigures
 
 SIDE = 3  # readings averaged on each side of the join month
-COLUMNS = "household_id, month, before_sum, before_count, before_last, after_sum, after_count, after_last"
+SCALE = 6  # means are kept ×6: a whole number for one, two or three whole-Rupiah readings
+TABLE = MemberFigures._meta.db_table
+COLUMNS = (
+    "membership_id, household_id, group_id, opd_id, type_id, kelurahan_id, kecamatan_id, joined_on, left_on, "
+    "family_size, acceptor, memberships, before_sum, before_count, before_last, after_sum, after_count, after_last, "
+    "paired, before6, after6, change6"
+)
 CHUNK = 5_000  # household ids per statement
 
 
@@ -36,59 +45,69 @@ def month_start_sql(column: str) -> str:
     return f"date({column}, 'start of month')"
 
 
-def pairs_sql(where: str) -> str:
-    """Distinct (household, join month) of the memberships meeting ``where`` (alias m)."""
-    return (
-        f"SELECT DISTINCT m.household_id AS household_id, {month_start_sql('m.joined_on')} AS month "
-        f"FROM households_membership m WHERE {where}"
-    )
-
-
 def _latest(condition: str) -> str:
     return (
         "SELECT r.amount, r.period FROM households_incomereading r "
-        f"WHERE r.household_id = p.household_id AND {condition} ORDER BY r.period DESC LIMIT {SIDE}"
+        f"WHERE r.household_id = m.household_id AND {condition} ORDER BY r.period DESC LIMIT {SIDE}"
     )
 
 
-def figures_sql(pairs: str, *, bounded: bool) -> str:
-    """For each (household_id, month) row of ``pairs``: the kept columns (``COLUMNS``).
+def figures_sql(where: str, *, bounded: bool) -> str:
+    """The kept columns (``COLUMNS``) of the memberships meeting ``where`` (alias m).
 
     Before: readings dated before the join month. After: readings after it and, when
-    ``bounded``, on or before the as-of month (one more ``%s`` parameter, after those of
-    ``pairs``); unbounded, the rows hold for any month on or after the latest reading.
+    ``bounded``, on or before the as-of month (``%s`` parameters, see ``figures_params``);
+    unbounded, the rows hold for any month on or after the latest reading.
     """
-    before = "r.period < p.month"
-    after = "r.period > p.month" + (" AND r.period <= %s" if bounded else "")
+    join = month_start_sql("m.joined_on")
+    before = f"r.period < {join}"
+    after = f"r.period > {join}" + (" AND r.period <= %s" if bounded else "")
+    names = COLUMNS.split(", ")
+    copied = [
+        "m.id", "m.household_id", "m.group_id", "t.opd_id", "g.group_type_id", "h.kelurahan_id", "k.kecamatan_id",
+        "m.joined_on", "m.left_on", "h.family_size", f"h.kb_method <> '{KbMethod.TIDAK.value}'",
+        "(SELECT COUNT(*) FROM households_membership o WHERE o.household_id = m.household_id)",
+    ]
+    tables = (
+        "FROM households_membership m JOIN groups_group g ON g.id = m.group_id "
+        "JOIN groups_workingteam t ON t.id = g.team_id JOIN households_household h ON h.id = m.household_id "
+        "JOIN groups_kelurahan k ON k.id = h.kelurahan_id"
+    )
     if connection.vendor == "postgresql":
         # LATERAL with LIMIT 3 per side reads each household's latest readings straight from
         # the covering index (household, period) INCLUDE (amount).
         side = "SELECT COALESCE(SUM(x.amount), 0) AS s, COUNT(*) AS n, MAX(x.period) AS last FROM ({}) x"
-        return (
-            "SELECT p.household_id, p.month, b.s AS before_sum, b.n AS before_count, b.last AS before_last, "
-            "a.s AS after_sum, a.n AS after_count, a.last AS after_last "
-            f"FROM ({pairs}) p "
+        values = [*copied, "b.s", "b.n", "b.last", "a.s", "a.n", "a.last"]
+        laterals = (
             f"CROSS JOIN LATERAL ({side.format(_latest(before))}) b "
             f"CROSS JOIN LATERAL ({side.format(_latest(after))}) a"
         )
-    columns = []
-    for side, condition in (("before", before), ("after", after)):
-        latest = _latest(condition)
-        columns += [
-            f"(SELECT COALESCE(SUM(x.amount), 0) FROM ({latest}) x) AS {side}_sum",
-            f"(SELECT COUNT(*) FROM ({latest}) x) AS {side}_count",
-            f"(SELECT MAX(x.period) FROM ({latest}) x) AS {side}_last",
-        ]
-    return f"SELECT p.household_id, p.month, {', '.join(columns)} FROM ({pairs}) p"
+    else:
+        values, laterals = list(copied), ""
+        for condition in (before, after):
+            latest = _latest(condition)
+            values += [
+                f"(SELECT COALESCE(SUM(x.amount), 0) FROM ({latest}) x)",
+                f"(SELECT COUNT(*) FROM ({latest}) x)",
+                f"(SELECT MAX(x.period) FROM ({latest}) x)",
+            ]
+    selected = ", ".join(f"{value} AS {name}" for value, name in zip(values, names[: len(values)], strict=True))
+    before6 = f"q.before_sum * ({SCALE} / NULLIF(q.before_count, 0))"  # NULL without readings
+    after6 = f"q.after_sum * ({SCALE} / NULLIF(q.after_count, 0))"
+    derived = (
+        "CASE WHEN q.before_count > 0 AND q.after_count > 0 THEN 1 ELSE 0 END AS paired, "
+        f"{before6} AS before6, {after6} AS after6, {after6} - {before6} AS change6"
+    )
+    return f"SELECT q.*, {derived} FROM (SELECT {selected} {tables} {laterals} WHERE {where}) q"
 
 
-def figures_params(pairs_params: list, as_of: dt.date | None) -> list:
+def figures_params(where_params: list, as_of: dt.date | None) -> list:
     """The parameters of ``figures_sql`` in the order each database reads them."""
     if as_of is None:
-        return list(pairs_params)
+        return list(where_params)
     if connection.vendor == "postgresql":
-        return [*pairs_params, as_of]  # FROM pairs, then the "after" LATERAL
-    return [as_of, as_of, as_of, *pairs_params]  # three "after" subqueries, then FROM pairs
+        return [as_of, *where_params]  # the "after" LATERAL, then WHERE
+    return [as_of, as_of, as_of, *where_params]  # three "after" subqueries, then WHERE
 
 
 @dataclass(frozen=True)
@@ -115,7 +134,7 @@ class HouseholdFigures:
         return cls(_round(b, nb), _round(a, na), _round(change_num, change_den), pct)
 
     @classmethod
-    def of(cls, kept: JoinFigures | None) -> "HouseholdFigures":
+    def of(cls, kept: MemberFigures | None) -> "HouseholdFigures":
         if kept is None:
             return cls(None, None, None, None)
         return cls.from_sums(kept.before_sum, kept.before_count, kept.after_sum, kept.after_count)
@@ -127,27 +146,24 @@ def _round(numerator: int, denominator: int) -> int:
     return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
-TABLE = JoinFigures._meta.db_table
-
-
 def refresh(household_ids: Iterable[int]) -> None:
     """Rewrite the kept rows of these households from their readings and memberships.
     Call inside the transaction of the write that changed them."""
-    ids = sorted({int(pk) for pk in household_ids})
+    ids = sorted({int(pk) for pk in household_ids if pk is not None})
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {TABLE} WHERE household_id IN ({marks})", chunk)
-            pairs = pairs_sql(f"m.household_id IN ({marks})")
-            cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {figures_sql(pairs, bounded=False)}", chunk)
+            sql = figures_sql(f"m.household_id IN ({marks})", bounded=False)
+            cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {sql}", chunk)
 
 
 def rebuild() -> int:
     """Rewrite every kept row from the readings; returns the number of rows."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {figures_sql(pairs_sql('1 = 1'), bounded=False)}")
+        cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {figures_sql('1 = 1', bounded=False)}")
         cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
         count = cursor.fetchone()[0]
     if connection.vendor == "postgresql":
@@ -156,8 +172,25 @@ def rebuild() -> int:
     return count
 
 
+# What each single-row write changes, as the households whose rows it rewrites.
+def _households_of(instance) -> set[int]:
+    if isinstance(instance, (IncomeReading, Membership)):
+        return {instance.household_id}
+    if isinstance(instance, Household):
+        return {instance.pk}
+    members = Membership.objects.all()
+    if isinstance(instance, Group):
+        members = members.filter(group=instance)
+    elif isinstance(instance, WorkingTeam):
+        members = members.filter(group__team=instance)
+    elif isinstance(instance, Kelurahan):
+        members = members.filter(household__kelurahan=instance)
+    return set(members.values_list("household_id", flat=True))
+
+
 def _note_household(sender, instance, raw=False, update_fields=None, **kwargs):
-    """Before a row moves to another household (the admin allows it), note the old one."""
+    """Before a reading or membership moves to another household (the admin allows it),
+    note the old one."""
     moving = update_fields is None or "household" in update_fields or "household_id" in update_fields
     if raw or instance.pk is None or not moving:
         return
@@ -165,17 +198,33 @@ def _note_household(sender, instance, raw=False, update_fields=None, **kwargs):
     instance._kept_figures_old_household = old
 
 
-def _refresh_one(sender, instance, raw=False, **kwargs):
+# The fields each model's kept copy depends on: a save of other fields changes nothing.
+COPIED_FIELDS = {
+    IncomeReading: {"household", "period", "amount"},
+    Membership: {"household", "group", "joined_on", "left_on"},
+    Household: {"kelurahan", "family_size", "kb_method"},
+    Group: {"team", "group_type"},
+    WorkingTeam: {"opd"},
+    Kelurahan: {"kecamatan"},
+}
+
+
+def _refresh_one(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw:  # loaddata: rows arrive in any order; restore rebuilds at the end
         return
+    if update_fields is not None and not {f.removesuffix("_id") for f in update_fields} & COPIED_FIELDS[sender]:
+        return
     old = getattr(instance, "_kept_figures_old_household", None)
-    refresh({instance.household_id} | ({old} if old else set()))
+    households = _households_of(instance)
+    if households or old:
+        refresh(households | ({old} if old else set()))
 
 
 def connect_signals() -> None:
-    """Single rows saved or deleted through the ORM (bulk writers call ``refresh``)."""
+    """Rows saved or deleted one at a time through the ORM (bulk writers call ``refresh``)."""
     for model in (IncomeReading, Membership):
         name = model.__name__
         pre_save.connect(_note_household, sender=model, dispatch_uid=f"kept_figures_note_{name}")
-        post_save.connect(_refresh_one, sender=model, dispatch_uid=f"kept_figures_save_{name}")
         post_delete.connect(_refresh_one, sender=model, dispatch_uid=f"kept_figures_delete_{name}")
+    for model in COPIED_FIELDS:
+        post_save.connect(_refresh_one, sender=model, dispatch_uid=f"kept_figures_save_{model.__name__}")

@@ -487,7 +487,8 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
             plan.readings_changed, IncomeReading, ["amount", "recorded_by", "recorded_at"], batch_size=CHUNK, **history
         )
     figures.refresh(
-        {ids[kk] for kk, *_ in plan.memberships_new}
+        {h.pk for h in plan.households_changed}
+        | {ids[kk] for kk, *_ in plan.memberships_new}
         | {m.household_id for m in plan.memberships_changed}
         | {ids[kk] for kk, *_ in plan.readings_new}
         | {r.household_id for r in plan.readings_changed}

@@ -245,28 +245,45 @@ class ClosedMonth(models.Model):
         return f"{self.period:%Y-%m}"
 
 
-class JoinFigures(models.Model):
-    """What the before/after figures of SPEC section 4 need from a household's readings,
-    kept for each month in which it joined a group: the sum, count and latest month of the
-    latest (up to) three readings before that month, and of the latest three after it.
+class MemberFigures(models.Model):
+    """Everything the figures of SPEC section 4 need about one membership, kept so that a
+    page aggregates one narrow table instead of joining memberships, groups, households
+    and readings: the membership's scopes (group, OPD, type, the household's kelurahan and
+    kecamatan), dates, family size, whether the family is an acceptor, how many memberships
+    the household has, and the sum, count and latest month of the latest (up to) three
+    readings before the membership's join month and of the latest three after it.
 
     Derived data, never edited: ``households/figures.py`` rewrites a household's rows in the
-    same transaction as every write of its readings or memberships, and ``rebuild_figures``
-    rewrites them all. The "after" side has no upper month, so the rows are the figures as
-    of any month on or after the latest reading; reports read them through ``reports/engine.py``.
+    same transaction as every write that can change them, and ``rebuild_figures`` rewrites
+    them all. The "after" side has no upper month, so the rows are the figures as of any
+    month on or after the latest reading; reports read them through ``reports/engine.py``.
     """
 
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, primary_key=True, related_name="+")
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()  # the join month J
-    before_sum = models.BigIntegerField(default=0)
-    before_count = models.SmallIntegerField(default=0)
+    # Scope ids copied from the group and the household (no foreign keys: derived data).
+    group_id = models.IntegerField(db_index=True)
+    opd_id = models.IntegerField()
+    type_id = models.IntegerField()
+    kelurahan_id = models.IntegerField()
+    kecamatan_id = models.IntegerField()
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True)
+    family_size = models.SmallIntegerField()
+    acceptor = models.BooleanField()
+    memberships = models.SmallIntegerField()  # of the household, in every group
+    before_sum = models.BigIntegerField()
+    before_count = models.SmallIntegerField()
     before_last = models.DateField(null=True)
-    after_sum = models.BigIntegerField(default=0)
-    after_count = models.SmallIntegerField(default=0)
+    after_sum = models.BigIntegerField()
+    after_count = models.SmallIntegerField()
     after_last = models.DateField(null=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["household", "month"], name="join_figures_once")]
+    # The means ×6 (6 is divisible by 1, 2 and 3, so they stay whole numbers), and whether
+    # the membership is paired (a reading on each side): what the pages aggregate.
+    paired = models.SmallIntegerField()
+    before6 = models.BigIntegerField(null=True)
+    after6 = models.BigIntegerField(null=True)
+    change6 = models.BigIntegerField(null=True)
 
     def __str__(self):
-        return f"{self.household_id} {self.month:%Y-%m}"
+        return f"{self.membership_id}"

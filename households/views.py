@@ -17,9 +17,9 @@ from households import services, signals
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, error_text
 from households.history import change_history
 from households.figures import HouseholdFigures
-from households.models import ClosedMonth, Household, IncomeReading, JoinFigures, Membership
+from households.models import ClosedMonth, Household, IncomeReading, Membership, MemberFigures
 from households.parsing import parse_period
-from uppka.months import month_after, month_before, month_of, months_back, this_month
+from uppka.months import month_after, month_before, months_back, this_month
 from households.sheet import active_members, reporting_month, sheet_rows
 
 
@@ -210,9 +210,9 @@ def detail(request, pk):
     editable_groups = set(Group.objects.editable_by(request.user).values_list("pk", flat=True))
     memberships = list(household.memberships.filter(group__in=groups).select_related("group").order_by("joined_on"))
     whole_city = request.user.sees_whole_city
-    kept = {k.month: k for k in JoinFigures.objects.filter(household=household)}
+    kept = {k.membership_id: k for k in MemberFigures.objects.filter(household=household)}
     for m in memberships:
-        m.figures = HouseholdFigures.of(kept.get(month_of(m.joined_on)))
+        m.figures = HouseholdFigures.of(kept.get(m.pk))
         m.can_edit = m.group_id in editable_groups
         m.leave_form = LeaveForm(prefix=f"m{m.pk}") if m.can_edit and not m.left_on else None
     readings = list(household.readings.select_related("recorded_by").order_by("period"))

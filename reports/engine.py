@@ -29,18 +29,16 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from groups.models import Group, PovertyLine
-from households.figures import HouseholdFigures, figures_params, figures_sql, month_start_sql, pairs_sql
-from households.models import IncomeReading, JoinFigures, KbMethod
+from households.figures import SCALE, HouseholdFigures, figures_params, figures_sql
+from households.models import IncomeReading, MemberFigures
 from reports.compute import Summary
 from uppka.months import end_of_month, month_of
 
-SCALE = 6
 EMPTY = Summary(0, 0, None, None, None, None, None, None, None)
-KEPT = JoinFigures._meta.db_table
+KEPT = MemberFigures._meta.db_table
 PAST = "uppka_past_figures"
 SCOPE_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id", "kelurahan_id")
 PROGRESS_KEYS = ("kecamatan_id", "opd_id", "type_id")
-ACCEPTOR = f"h.kb_method <> '{KbMethod.TIDAK.value}'"
 
 
 @dataclass(frozen=True)
@@ -94,14 +92,12 @@ def source(groups, as_of: dt.date) -> Iterator[str]:
         yield KEPT
         return
     groups_sql, groups_params = _selection(groups)
-    pairs = pairs_sql(f"m.joined_on <= %s AND m.group_id IN ({groups_sql})")
+    sql = figures_sql(f"m.joined_on <= %s AND m.group_id IN ({groups_sql})", bounded=True)
     params = figures_params([end_of_month(as_of), *groups_params], as_of)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PAST}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {PAST} AS {figures_sql(pairs, bounded=True)}", params)
-        # Joined on (household, month) below; without an index and statistics a streaming
-        # cursor picks a nested loop over the whole table.
-        cursor.execute(f"CREATE INDEX {PAST}_key ON {PAST} (household_id, month)")
+        cursor.execute(f"CREATE TEMPORARY TABLE {PAST} AS {sql}", params)
+        cursor.execute(f"CREATE INDEX {PAST}_key ON {PAST} (membership_id)")
         cursor.execute(f"ANALYZE {PAST}")
     try:
         yield PAST
@@ -123,28 +119,19 @@ SUMMARY_COLUMNS = "scope, active, n, b6, a6, c6, rose, judged_b, poor_b, judged_
 
 def _base_cte(groups_sql: str, table: str, lines) -> tuple[str, list]:
     """``base``: the selection's memberships begun by the end of the month, with their
-    scopes, their figures for their own join month (×6), the poverty line in force in each
-    side's latest month, and how many memberships of the selection the household has.
-    Parameters: the end of the month, the lines', the end of the month, the selection's."""
+    scopes, their figures for their own join month (×6) and the poverty line in force in
+    each side's latest month. Parameters: the end of the month, the lines', the end of the
+    month, the selection's."""
     line_b, params_b = _line_in_force("f.before_last", lines)
     line_a, params_a = _line_in_force("f.after_last", lines)
-    b6 = f"f.before_sum * ({SCALE} / NULLIF(f.before_count, 0))"  # NULL when no reading
-    a6 = f"f.after_sum * ({SCALE} / NULLIF(f.after_count, 0))"
     sql = f"""
-    base AS (
-        SELECT m.household_id, m.group_id, t.opd_id, g.group_type_id AS type_id, h.kelurahan_id,
-               k.kecamatan_id, m.joined_on,
-               CASE WHEN m.left_on IS NULL OR m.left_on > %s THEN 1 ELSE 0 END AS active, h.family_size,
-               CASE WHEN f.before_count > 0 AND f.after_count > 0 THEN 1 ELSE 0 END AS n,
-               {b6} AS b6, {a6} AS a6, {a6} - {b6} AS c6, {line_b} AS line_b, {line_a} AS line_a,
-               COUNT(*) OVER (PARTITION BY m.household_id) AS memberships
-        FROM households_membership m
-        JOIN groups_group g ON g.id = m.group_id
-        JOIN groups_workingteam t ON t.id = g.team_id
-        JOIN households_household h ON h.id = m.household_id
-        JOIN groups_kelurahan k ON k.id = h.kelurahan_id
-        LEFT JOIN {table} f ON f.household_id = m.household_id AND f.month = {month_start_sql('m.joined_on')}
-        WHERE m.joined_on <= %s AND m.group_id IN ({groups_sql})
+    base AS NOT MATERIALIZED (
+        SELECT f.household_id, f.group_id, f.opd_id, f.type_id, f.kelurahan_id, f.kecamatan_id, f.joined_on,
+               CASE WHEN f.left_on IS NULL OR f.left_on > %s THEN 1 ELSE 0 END AS active, f.family_size,
+               f.paired AS n, f.before6 AS b6, f.after6 AS a6, f.change6 AS c6,
+               {line_b} AS line_b, {line_a} AS line_a, f.memberships
+        FROM {table} f
+        WHERE f.joined_on <= %s AND f.group_id IN ({groups_sql})
     )"""
     return sql, [*params_b, *params_a]
 
@@ -348,7 +335,7 @@ def member_rows(groups, as_of: dt.date, table: str, chunk_size: int = 5_000) -> 
         "f.before_sum, f.before_count, f.after_sum, f.after_count "
         "FROM households_membership m JOIN groups_group g ON g.id = m.group_id "
         "JOIN households_household h ON h.id = m.household_id "
-        f"LEFT JOIN {table} f ON f.household_id = m.household_id AND f.month = {month_start_sql('m.joined_on')} "
+        f"LEFT JOIN {table} f ON f.membership_id = m.id "
         f"WHERE m.joined_on <= %s AND m.group_id IN ({groups_sql}) "
         "ORDER BY g.code, h.head_name, m.household_id"
     )
@@ -373,14 +360,9 @@ def progress(groups, day: dt.date) -> Progress:
         return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
     sql = f"""
     WITH a AS (
-        SELECT m.household_id, t.opd_id, g.group_type_id AS type_id, k.kecamatan_id
-        FROM households_membership m
-        JOIN groups_group g ON g.id = m.group_id
-        JOIN groups_workingteam t ON t.id = g.team_id
-        JOIN households_household h ON h.id = m.household_id
-        JOIN groups_kelurahan k ON k.id = h.kelurahan_id
-        WHERE m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) AND {ACCEPTOR}
-          AND m.group_id IN ({groups_sql})
+        SELECT f.household_id, f.opd_id, f.type_id, f.kecamatan_id FROM {KEPT} f
+        WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.acceptor = %s
+          AND f.group_id IN ({groups_sql})
     )
     SELECT 'all', 0, COUNT(DISTINCT household_id) FROM a
     UNION ALL SELECT 'kecamatan_id', kecamatan_id, COUNT(DISTINCT household_id) FROM a GROUP BY kecamatan_id
@@ -389,7 +371,7 @@ def progress(groups, day: dt.date) -> Progress:
     """
     by: dict[str, dict] = {"all": {}, **{key: {} for key in PROGRESS_KEYS}}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [day, day, *groups_params])
+        cursor.execute(sql, [day, day, True, *groups_params])
         for key, scope, count in cursor.fetchall():
             if count:
                 by[key][scope] = int(count)
@@ -408,11 +390,11 @@ def reporting(groups, month: dt.date) -> Reporting:
     counts = "COUNT(DISTINCT household_id), COUNT(DISTINCT CASE WHEN reported = 1 THEN household_id END)"
     sql = f"""
     WITH a AS (
-        SELECT m.household_id, m.group_id, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
-        FROM households_membership m
+        SELECT f.household_id, f.group_id, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
+        FROM {KEPT} f
         LEFT JOIN (SELECT household_id FROM households_incomereading WHERE period = %s) r
-             ON r.household_id = m.household_id
-        WHERE m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) AND m.group_id IN ({groups_sql})
+             ON r.household_id = f.household_id
+        WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.group_id IN ({groups_sql})
     )
     SELECT 'all', 0, {counts} FROM a
     UNION ALL SELECT 'group', group_id, {counts} FROM a GROUP BY group_id
