@@ -204,7 +204,8 @@ class IncomeReading(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["period"], name="reading_period_idx"),
+            # Who reported a month (reporting completeness) straight from the index.
+            models.Index(fields=["period", "household"], name="reading_period_household_idx"),
             # PostgreSQL only (SQLite skips it): the before/after query reads each
             # household's latest readings straight from this index (reports/queries.py).
             models.Index(fields=["household", "period"], include=["amount"], name="reading_covering_idx"),

@@ -74,9 +74,17 @@ class Reporting:
         return Fraction(self.reported * 100, self.active_members) if self.active_members else None
 
 
-def _selection(groups) -> tuple[str, list]:
-    """SQL for the ids of a queryset of groups; EmptyResultSet when it cannot match."""
-    return groups.order_by().values("id").query.sql_with_params()
+class Selection:
+    """A queryset of groups as an SQL condition on a group id column: nothing to add for
+    every group (the city), else ``AND column IN (…)``. EmptyResultSet when it cannot match."""
+
+    def __init__(self, groups):
+        query = groups.query
+        self.everything = not query.where.children and query.low_mark == 0 and query.high_mark is None
+        self.sql, self.params = ("", []) if self.everything else groups.order_by().values("id").query.sql_with_params()
+
+    def on(self, column: str) -> str:
+        return "" if self.everything else f" AND {column} IN ({self.sql})"
 
 
 def kept_figures_hold(as_of: dt.date) -> bool:
@@ -91,9 +99,9 @@ def source(groups, as_of: dt.date) -> Iterator[str]:
     if kept_figures_hold(as_of):
         yield KEPT
         return
-    groups_sql, groups_params = _selection(groups)
-    sql = figures_sql(f"m.joined_on <= %s AND m.group_id IN ({groups_sql})", bounded=True)
-    params = figures_params([end_of_month(as_of), *groups_params], as_of)
+    selection = Selection(groups)
+    sql = figures_sql(f"m.joined_on <= %s{selection.on('m.group_id')}", bounded=True)
+    params = figures_params([end_of_month(as_of), *selection.params], as_of)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PAST}")
         cursor.execute(f"CREATE TEMPORARY TABLE {PAST} AS {sql}", params)
@@ -117,7 +125,7 @@ SCOPE_SQL = {
 SUMMARY_COLUMNS = "scope, active, n, b6, a6, c6, rose, judged_b, poor_b, judged_a, poor_a, median12"
 
 
-def _base_cte(groups_sql: str, table: str, lines) -> tuple[str, list]:
+def _base_cte(selection: Selection, table: str, lines) -> tuple[str, list]:
     """``base``: the selection's memberships begun by the end of the month, with their
     scopes, their figures for their own join month (×6) and the poverty line in force in
     each side's latest month. Parameters: the end of the month, the lines', the end of the
@@ -131,7 +139,7 @@ def _base_cte(groups_sql: str, table: str, lines) -> tuple[str, list]:
                f.paired AS n, f.before6 AS b6, f.after6 AS a6, f.change6 AS c6,
                {line_b} AS line_b, {line_a} AS line_a, f.memberships
         FROM {table} f
-        WHERE f.joined_on <= %s AND f.group_id IN ({groups_sql})
+        WHERE f.joined_on <= %s{selection.on('f.group_id')}
     )"""
     return sql, [*params_b, *params_a]
 
@@ -150,15 +158,18 @@ def _line_in_force(column: str, lines: list[tuple[dt.date, int]]) -> tuple[str, 
 
 
 FIGURE_COLUMNS = "family_size, n, b6, a6, c6, line_b, line_a"
+# PostgreSQL plans each use of the units best inline; SQLite computes them once.
+UNITS_MATERIALIZED = "NOT MATERIALIZED" if connection.vendor == "postgresql" else "MATERIALIZED"
+MEDIAN_TYPE = "double precision" if connection.vendor == "postgresql" else "REAL"  # percentile_cont's type
 
 
-def _key_ctes(i: int, key: str) -> str:
+def _key_ctes(i: int, key: str, median: bool) -> str:
     """The summary rows of one scope key as CTE ``s{i}`` (columns ``SUMMARY_COLUMNS``).
 
     Each household counts once per scope value, with its earliest join there: its figures
     are those of that membership's join month. A group is a scope too (one membership per
     household and group). Means stay integers ×6; the median is kept ×12 (the mean of two
-    middle values ×6 may end in a half)."""
+    middle values ×6 may end in a half), and only computed when asked for."""
     scope = SCOPE_SQL[key]
     if key == "group_id":
         units = f"SELECT {scope} AS scope, b.active, {FIGURE_COLUMNS} FROM base b"
@@ -172,37 +183,37 @@ def _key_ctes(i: int, key: str) -> str:
                    MAX(b.active) OVER (PARTITION BY {scope}, b.household_id) AS active
             FROM base b WHERE b.memberships > 1
         ) x WHERE earliest = 1"""
-    paired = "p.n = 1"
-    if connection.vendor == "postgresql":
-        median = f"ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY p.c6) FILTER (WHERE {paired}))"
-        median_cte, median_join = "", ""
-    else:  # no percentile_cont: the middle row(s) by their rank
-        median = "MAX(md.median12)"
-        median_cte = f"""
+
+    paired_sums = f"""COUNT(*) AS n, SUM(p.b6) AS b6, SUM(p.a6) AS a6, SUM(p.c6) AS c6,
+               COUNT(*) FILTER (WHERE p.c6 > 0) AS rose, COUNT(p.line_b) AS judged_b,
+               COUNT(*) FILTER (WHERE p.b6 < p.line_b * {SCALE} * p.family_size) AS poor_b, COUNT(p.line_a) AS judged_a,
+               COUNT(*) FILTER (WHERE p.a6 < p.line_a * {SCALE} * p.family_size) AS poor_a"""
+    if median and connection.vendor == "postgresql":
+        paired_sums += ", ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY p.c6)) AS median12"
+        median_sql, median_column = "", "t.median12"
+    elif median:  # SQLite has no percentile_cont: the middle row(s) by their rank
+        median_sql = f"""
     w{i} AS (
         SELECT scope, c6, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY c6) AS rn, COUNT(*) OVER (PARTITION BY scope) AS cnt
-        FROM p{i} p WHERE {paired}
+        FROM p{i} p WHERE p.n = 1
     ),
     m{i} AS (
         SELECT scope, CASE WHEN COUNT(*) = 1 THEN 2 * SUM(c6) ELSE SUM(c6) END AS median12
         FROM w{i} WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY scope
     ),"""
-        median_join = f"LEFT JOIN m{i} md ON md.scope = p.scope"
-
-    def when_paired(value):
-        return f"SUM(CASE WHEN {paired} THEN {value} ELSE 0 END)"
-
+        median_column = "m.median12"
+    else:
+        median_sql, median_column = "", f"CAST(NULL AS {MEDIAN_TYPE})"
+    median_join = f"LEFT JOIN m{i} m ON m.scope = a.scope" if median_sql else ""
+    # Active members over every unit, the rest over the paired ones: two plain aggregates.
     return f"""
-    p{i} AS ({units}),{median_cte}
+    p{i} AS {UNITS_MATERIALIZED} ({units}),
+    a{i} AS (SELECT p.scope, SUM(p.active) AS active FROM p{i} p GROUP BY p.scope),
+    t{i} AS (SELECT p.scope, {paired_sums} FROM p{i} p WHERE p.n = 1 GROUP BY p.scope),{median_sql}
     s{i} AS (
-        SELECT p.scope, SUM(p.active) AS active, SUM(p.n) AS n, {when_paired('p.b6')} AS b6,
-               {when_paired('p.a6')} AS a6, {when_paired('p.c6')} AS c6, {when_paired('CASE WHEN p.c6 > 0 THEN 1 ELSE 0 END')} AS rose,
-               {when_paired('CASE WHEN p.line_b IS NOT NULL THEN 1 ELSE 0 END')} AS judged_b,
-               {when_paired(f'CASE WHEN p.b6 < p.line_b * {SCALE} * p.family_size THEN 1 ELSE 0 END')} AS poor_b,
-               {when_paired('CASE WHEN p.line_a IS NOT NULL THEN 1 ELSE 0 END')} AS judged_a,
-               {when_paired(f'CASE WHEN p.a6 < p.line_a * {SCALE} * p.family_size THEN 1 ELSE 0 END')} AS poor_a,
-               {median} AS median12
-        FROM p{i} p {median_join} GROUP BY p.scope
+        SELECT a.scope, a.active, t.n, t.b6, t.a6, t.c6, t.rose, t.judged_b, t.poor_b, t.judged_a, t.poor_a,
+               {median_column} AS median12
+        FROM a{i} a LEFT JOIN t{i} t ON t.scope = a.scope {median_join}
     )"""
 
 
@@ -219,7 +230,7 @@ def _summary(row) -> Summary:
         mean_baseline=Fraction(b6, SCALE * n),
         mean_current=Fraction(a6, SCALE * n),
         mean_change=Fraction(c6, SCALE * n),
-        median_change=Fraction(median12, 2 * SCALE),
+        median_change=Fraction(median12, 2 * SCALE) if median12 is not None else None,
         pct_increased=Fraction(rose * 100, n),
         pct_poor_before=Fraction(poor_b * 100, judged_b) if judged_b else None,
         pct_poor_after=Fraction(poor_a * 100, judged_a) if judged_a else None,
@@ -230,26 +241,28 @@ def _poverty_lines() -> list[tuple[dt.date, int]]:
     return list(PovertyLine.objects.values_list("valid_from", "amount"))
 
 
-def _summaries_sql(groups_sql, groups_params, as_of, keys, table) -> tuple[str, list]:
-    """WITH base, then s0, s1, … one per key; parameters in order."""
-    base, line_params = _base_cte(groups_sql, table, _poverty_lines())
+def _summaries_sql(selection: Selection, as_of, keys, table, medians) -> tuple[str, list]:
+    """WITH base, then s0, s1, … one per key; parameters in order. ``medians``: the keys
+    whose medians are computed (a sort each), or True for all."""
+    base, line_params = _base_cte(selection, table, _poverty_lines())
     end = end_of_month(as_of)
-    ctes = ",".join(_key_ctes(i, key) for i, key in enumerate(keys))
-    return f"WITH {base},{ctes}", [end, *line_params, end, *groups_params]
+    ctes = ",".join(_key_ctes(i, key, medians is True or key in medians) for i, key in enumerate(keys))
+    return f"WITH {base},{ctes}", [end, *line_params, end, *selection.params]
 
 
-def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None) -> Figures:
+def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None, medians=True) -> Figures:
     """Summaries of a selection of groups as of a month: the selection as a whole and per
-    scope key, one SQL statement. ``table``: a ``source`` already open."""
+    scope key, one SQL statement. ``table``: a ``source`` already open; ``medians``: True,
+    or the keys whose medians are needed ("all" for the selection as a whole)."""
     if table is None:
         with source(groups, as_of) as opened:
-            return figures(groups, as_of, keys, table=opened)
+            return figures(groups, as_of, keys, table=opened, medians=medians)
     try:
-        groups_sql, groups_params = _selection(groups)
+        selection = Selection(groups)
     except EmptyResultSet:
         return Figures(as_of=as_of, total=EMPTY, by={key: {} for key in keys})
     all_keys = ("all", *keys)
-    head, params = _summaries_sql(groups_sql, groups_params, as_of, all_keys, table)
+    head, params = _summaries_sql(selection, as_of, all_keys, table, medians)
     union = " UNION ALL ".join(f"SELECT {i} AS k, {SUMMARY_COLUMNS} FROM s{i}" for i in range(len(all_keys)))
     by: dict[str, dict] = {key: {} for key in all_keys}
     with connection.cursor() as cursor:
@@ -292,17 +305,17 @@ def streamed_group_rows(groups, as_of: dt.date, table: str) -> Iterator[GroupRow
     """Every group of the selection in code order with its figures, streamed from the
     database (the workbook: memory does not grow with the groups). Inside ``source``."""
     try:
-        groups_sql, groups_params = _selection(groups)
+        selection = Selection(groups)
     except EmptyResultSet:
         return
-    head, params = _summaries_sql(groups_sql, groups_params, as_of, ("group_id",), table)
+    head, params = _summaries_sql(selection, as_of, ("group_id",), table, True)
     sql = (
         f"{head} SELECT {GROUP_COLUMNS}, s0.active, s0.n, s0.b6, s0.a6, s0.c6, s0.rose, s0.judged_b, s0.poor_b, "
         f"s0.judged_a, s0.poor_a, s0.median12 {GROUPS_FROM}"
-        f"LEFT JOIN s0 ON s0.scope = g.id WHERE g.id IN ({groups_sql}) ORDER BY g.code"
+        f"LEFT JOIN s0 ON s0.scope = g.id WHERE 1 = 1{selection.on('g.id')} ORDER BY g.code"
     )
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [*params, *groups_params])
+        cursor.execute(sql, [*params, *selection.params])
         while rows := cursor.fetchmany(1_000):
             for row in rows:
                 summary = _summary(row[7:]) if row[7] is not None else EMPTY
@@ -327,7 +340,7 @@ def member_rows(groups, as_of: dt.date, table: str, chunk_size: int = 5_000) -> 
     """Every membership of the selection begun by the end of the month (leavers included),
     ordered by group code and head's name, streamed. Inside ``source``."""
     try:
-        groups_sql, groups_params = _selection(groups)
+        selection = Selection(groups)
     except EmptyResultSet:
         return
     sql = (
@@ -336,11 +349,11 @@ def member_rows(groups, as_of: dt.date, table: str, chunk_size: int = 5_000) -> 
         "FROM households_membership m JOIN groups_group g ON g.id = m.group_id "
         "JOIN households_household h ON h.id = m.household_id "
         f"LEFT JOIN {table} f ON f.membership_id = m.id "
-        f"WHERE m.joined_on <= %s AND m.group_id IN ({groups_sql}) "
+        f"WHERE m.joined_on <= %s{selection.on('m.group_id')} "
         "ORDER BY g.code, h.head_name, m.household_id"
     )
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [end_of_month(as_of), *groups_params])
+        cursor.execute(sql, [end_of_month(as_of), *selection.params])
         while rows := cursor.fetchmany(chunk_size):
             for row in rows:
                 yield MemberRow(*row[:5], _date(row[5]), _date(row[6]), HouseholdFigures.from_sums(*row[7:]))
@@ -355,23 +368,29 @@ def progress(groups, day: dt.date) -> Progress:
     """Target progress on a day: distinct acceptor households with a membership of the
     selection active on the day, in all and per kecamatan, OPD and group type."""
     try:
-        groups_sql, groups_params = _selection(groups)
+        selection = Selection(groups)
     except EmptyResultSet:
         return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
+    # Distinct households: a household with one membership is one row, so only the others
+    # need the (sorting) COUNT(DISTINCT …).
+    households = (
+        "COUNT(CASE WHEN memberships = 1 THEN 1 END) "
+        "+ COUNT(DISTINCT CASE WHEN memberships > 1 THEN household_id END)"
+    )
     sql = f"""
     WITH a AS (
-        SELECT f.household_id, f.opd_id, f.type_id, f.kecamatan_id FROM {KEPT} f
+        SELECT f.household_id, f.memberships, f.opd_id, f.type_id, f.kecamatan_id FROM {KEPT} f
         WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.acceptor = %s
-          AND f.group_id IN ({groups_sql})
+          {selection.on('f.group_id')}
     )
-    SELECT 'all', 0, COUNT(DISTINCT household_id) FROM a
-    UNION ALL SELECT 'kecamatan_id', kecamatan_id, COUNT(DISTINCT household_id) FROM a GROUP BY kecamatan_id
-    UNION ALL SELECT 'opd_id', opd_id, COUNT(DISTINCT household_id) FROM a GROUP BY opd_id
-    UNION ALL SELECT 'type_id', type_id, COUNT(DISTINCT household_id) FROM a GROUP BY type_id
+    SELECT 'all', 0, {households} FROM a
+    UNION ALL SELECT 'kecamatan_id', kecamatan_id, {households} FROM a GROUP BY kecamatan_id
+    UNION ALL SELECT 'opd_id', opd_id, {households} FROM a GROUP BY opd_id
+    UNION ALL SELECT 'type_id', type_id, {households} FROM a GROUP BY type_id
     """
     by: dict[str, dict] = {"all": {}, **{key: {} for key in PROGRESS_KEYS}}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [day, day, True, *groups_params])
+        cursor.execute(sql, [day, day, True, *selection.params])
         for key, scope, count in cursor.fetchall():
             if count:
                 by[key][scope] = int(count)
@@ -382,7 +401,7 @@ def reporting(groups, month: dt.date) -> Reporting:
     """Active members (end of month) with a reading for the month, in all, per group and
     per cadre (distinct households over the cadre's groups), one SQL statement."""
     try:
-        groups_sql, groups_params = _selection(groups)
+        selection = Selection(groups)
     except EmptyResultSet:
         return Reporting(month, 0, 0, {}, {})
     end = end_of_month(month)
@@ -394,7 +413,7 @@ def reporting(groups, month: dt.date) -> Reporting:
         FROM {KEPT} f
         LEFT JOIN (SELECT household_id FROM households_incomereading WHERE period = %s) r
              ON r.household_id = f.household_id
-        WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.group_id IN ({groups_sql})
+        WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s){selection.on('f.group_id')}
     )
     SELECT 'all', 0, {counts} FROM a
     UNION ALL SELECT 'group', group_id, {counts} FROM a GROUP BY group_id
@@ -403,7 +422,7 @@ def reporting(groups, month: dt.date) -> Reporting:
     """
     by: dict[str, dict] = {"all": {}, "group": {}, "cadre": {}}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [month, end, end, *groups_params])
+        cursor.execute(sql, [month, end, end, *selection.params])
         for key, scope, active, reported in cursor.fetchall():
             by[key][int(scope)] = (int(active), int(reported))
     total = by["all"].get(0, (0, 0))

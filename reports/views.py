@@ -34,7 +34,7 @@ def dashboard(request):
         raise PermissionDenied
     today = timezone.localdate()
     groups = Group.objects.all()
-    figures = engine.figures(groups, today.replace(day=1), keys=("group_id", "opd_id"))
+    figures = engine.figures(groups, today.replace(day=1), keys=("group_id", "opd_id"), medians=("all",))
     progress = engine.progress(groups, today)
     target = Target.objects.filter(year=today.year).first()
     context = {
