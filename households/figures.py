@@ -146,6 +146,13 @@ def _round(numerator: int, denominator: int) -> int:
     return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
+def _lock(ids: list[int]) -> None:
+    """Two writes refreshing one household at once (two groups' cadres, an import) take
+    turns: the second reads the first one's readings once it has committed, instead of
+    inserting rows beside the first one's (PostgreSQL; SQLite runs one write at a time)."""
+    list(Household.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+
+
 def refresh(household_ids: Iterable[int]) -> None:
     """Rewrite the kept rows of these households from their readings and memberships.
     Call inside the transaction of the write that changed them."""
@@ -153,6 +160,7 @@ def refresh(household_ids: Iterable[int]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
+            _lock(chunk)
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {TABLE} WHERE household_id IN ({marks})", chunk)
             sql = figures_sql(f"m.household_id IN ({marks})", bounded=False)

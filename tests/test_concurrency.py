@@ -45,3 +45,47 @@ def test_simultaneous_saves_of_the_same_month_never_lose_a_write_silently(group_
     reading = IncomeReading.objects.get(household=household, period=MAY)
     assert reading.amount == {"cadre": 1_100_000, "dppkb": 1_200_000}[winner]
     assert reading.history.count() == 1  # the loser wrote nothing
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("master_data")
+def test_two_groups_saving_one_family_at_once_both_land_in_the_kept_figures(group_a, group_b, dppkb_user, monkeypatch):
+    """A family in two groups: both groups' months saved at the same moment. The kept rows
+    are rewritten one save after the other (a lock on the household), so both saves land
+    and the figures count both readings. Without the lock the second save's rows collide
+    with the first's and it fails (PostgreSQL)."""
+    from households import figures
+    from households.models import Membership
+
+    household = make_member(group_a, joined_on=dt.date(2024, 1, 10)).household
+    Membership.objects.create(household=household, group=group_b, joined_on=dt.date(2024, 2, 12))
+    inside = threading.Barrier(2)
+    locked = figures._lock
+
+    def lock_then_meet(ids):
+        locked(ids)
+        try:  # with the lock the other save cannot get here until this one commits
+            inside.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass
+
+    monkeypatch.setattr(figures, "_lock", lock_then_meet)
+    outcomes = {}
+
+    def save(month, amount):
+        try:
+            services.record_incomes(period=month, amounts={household.pk: amount}, expected={household.pk: None}, by=dppkb_user)
+            outcomes[month] = "saved"
+        except Exception as e:
+            outcomes[month] = f"error: {e}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(MAY, 1_100_000)), threading.Thread(target=save, args=(dt.date(2024, 6, 1), 1_300_000))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["saved", "saved"], outcomes
+    kept = list(figures.MemberFigures.objects.filter(household=household).values_list("after_count", "after_sum"))
+    assert kept == [(2, 2_400_000), (2, 2_400_000)]
