@@ -1,12 +1,13 @@
 """The one path to every figure of SPEC section 4, for every page and workbook.
 
-Each household's readings around each of its join months are kept in the ``JoinFigures``
-table (``households/figures.py``). Every figure is an aggregate of those rows in the
-database, one SQL statement per page section whatever the number of households:
+Everything the figures need about each membership is kept in the ``MemberFigures`` table
+(``households/figures.py``): its scopes, dates, family size and its readings around its
+join month. Every figure is an aggregate of those rows in the database, one SQL statement
+per page section whatever the number of households:
 
 - ``figures``: active members, paired, means, median, % increased and poverty shares, for
   a selection of groups and any scopes (group, OPD, type, kecamatan, kelurahan, all);
-- ``group_summaries``: the same per group, streamed (the workbook's Kelompok sheet);
+- ``streamed_group_rows``: the same per group, streamed (the workbook's Kelompok sheet);
 - ``member_rows``: each membership with its own before/after (the group page, Keluarga);
 - ``progress``: target progress; ``reporting``: reporting completeness.
 
@@ -94,12 +95,15 @@ def kept_figures_hold(as_of: dt.date) -> bool:
 
 @contextmanager
 def source(groups, as_of: dt.date) -> Iterator[str]:
-    """The table of (household, join month) figures as of the month: the kept table, or for
-    an earlier month a temporary table built by the same SQL bounded by that month."""
-    if kept_figures_hold(as_of):
+    """The table of kept figures as of the month: the kept table itself, or for an earlier
+    month a temporary table built by the same SQL bounded by that month."""
+    try:
+        selection = Selection(groups)
+    except EmptyResultSet:  # nothing to build: every reader answers "empty" for it
+        selection = None
+    if selection is None or kept_figures_hold(as_of):
         yield KEPT
         return
-    selection = Selection(groups)
     sql = figures_sql(f"m.joined_on <= %s{selection.on('m.group_id')}", bounded=True)
     params = figures_params([end_of_month(as_of), *selection.params], as_of)
     with connection.cursor() as cursor:

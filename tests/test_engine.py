@@ -233,3 +233,10 @@ def test_reporting_completeness_equals_the_pure_core(random_data, month):
     assert result.by_cadre == pure(lambda m: cadres_of[m.group_id])
     assert (result.active_members, result.reported) == pure(lambda m: [0]).get(0, (0, 0))
     assert result.active_members > 0
+
+
+@pytest.mark.django_db
+def test_no_groups_as_of_a_past_month_gives_empty_figures(random_data):
+    with engine.source(Group.objects.none(), dt.date(2021, 3, 1)) as table:
+        assert engine.figures(Group.objects.none(), dt.date(2021, 3, 1), table=table).total == engine.EMPTY
+        assert list(engine.member_rows(Group.objects.none(), dt.date(2021, 3, 1), table)) == []
