@@ -147,10 +147,31 @@ def _round(numerator: int, denominator: int) -> int:
 
 
 def _lock(ids: list[int]) -> None:
-    """Two writes refreshing one household at once (two groups' cadres, an import) take
-    turns: the second reads the first one's readings once it has committed, instead of
-    inserting rows beside the first one's (PostgreSQL; SQLite runs one write at a time)."""
-    list(Household.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    """Writes that touch what these households' rows copy take turns with this one
+    (PostgreSQL; SQLite runs one write at a time):
+
+    - the groups, teams and kelurahan copied are share-locked, so moving a group to another
+      team (or OPD, or a kelurahan to another kecamatan) waits until this write commits and
+      then refreshes this write's rows too, or this write waits for the move and copies it;
+    - the households are locked, so two writes for one family (two groups' cadres, an
+      import) refresh one after the other instead of inserting rows beside each other.
+    """
+    if connection.vendor != "postgresql":
+        return
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.id FROM households_membership m JOIN groups_group g ON g.id = m.group_id "
+            f"JOIN groups_workingteam t ON t.id = g.team_id WHERE m.household_id IN ({marks}) "
+            "ORDER BY g.id FOR SHARE OF g, t",
+            ids,
+        )
+        cursor.execute(
+            "SELECT k.id FROM households_household h JOIN groups_kelurahan k ON k.id = h.kelurahan_id "
+            f"WHERE h.id IN ({marks}) ORDER BY k.id FOR SHARE OF k",
+            ids,
+        )
+        cursor.execute(f"SELECT id FROM households_household WHERE id IN ({marks}) ORDER BY id FOR UPDATE", ids)
 
 
 def refresh(household_ids: Iterable[int]) -> None:
