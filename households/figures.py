@@ -217,16 +217,6 @@ def _households_of(instance) -> set[int]:
     return set(members.values_list("household_id", flat=True))
 
 
-def _note_household(sender, instance, raw=False, update_fields=None, **kwargs):
-    """Before a reading or membership moves to another household (the admin allows it),
-    note the old one."""
-    moving = update_fields is None or "household" in update_fields or "household_id" in update_fields
-    if raw or instance.pk is None or not moving:
-        return
-    old = sender.objects.filter(pk=instance.pk).values_list("household_id", flat=True).first()
-    instance._kept_figures_old_household = old
-
-
 # The fields each model's kept copy depends on: a save of other fields changes nothing.
 COPIED_FIELDS = {
     IncomeReading: {"household", "period", "amount"},
@@ -236,12 +226,36 @@ COPIED_FIELDS = {
     WorkingTeam: {"opd"},
     Kelurahan: {"kecamatan"},
 }
+FANNING_OUT = (Group, WorkingTeam, Kelurahan)  # a save rewrites many households' rows
 
 
-def _refresh_one(sender, instance, raw=False, update_fields=None, **kwargs):
-    if raw:  # loaddata: rows arrive in any order; restore rebuilds at the end
+def _attnames(model) -> list[str]:
+    return [model._meta.get_field(name).attname for name in sorted(COPIED_FIELDS[model])]
+
+
+def _note_before_save(sender, instance, update_fields=None, **kwargs):
+    """Before a save: a reading or membership moving to another household (the admin allows
+    it) notes the old one; a group, team or kelurahan notes whether what is copied changes
+    (``load_areas`` saves every kelurahan, most of them unchanged)."""
+    if instance.pk is None:
         return
     if update_fields is not None and not {f.removesuffix("_id") for f in update_fields} & COPIED_FIELDS[sender]:
+        return
+    if sender in FANNING_OUT:
+        names = _attnames(sender)
+        old = sender.objects.filter(pk=instance.pk).values_list(*names).first()
+        instance._kept_figures_unchanged = old == tuple(getattr(instance, name) for name in names)
+    elif sender in (IncomeReading, Membership):
+        old = sender.objects.filter(pk=instance.pk).values_list("household_id", flat=True).first()
+        instance._kept_figures_old_household = old
+
+
+def _refresh_one(sender, instance, update_fields=None, **kwargs):
+    """After a save or delete through the ORM, loaddata included (its rows arrive in any
+    order, and each save refreshes what depends on it, so the last one leaves them right)."""
+    if update_fields is not None and not {f.removesuffix("_id") for f in update_fields} & COPIED_FIELDS[sender]:
+        return
+    if getattr(instance, "_kept_figures_unchanged", False):
         return
     old = getattr(instance, "_kept_figures_old_household", None)
     households = _households_of(instance)
@@ -252,8 +266,7 @@ def _refresh_one(sender, instance, raw=False, update_fields=None, **kwargs):
 def connect_signals() -> None:
     """Rows saved or deleted one at a time through the ORM (bulk writers call ``refresh``)."""
     for model in (IncomeReading, Membership):
-        name = model.__name__
-        pre_save.connect(_note_household, sender=model, dispatch_uid=f"kept_figures_note_{name}")
-        post_delete.connect(_refresh_one, sender=model, dispatch_uid=f"kept_figures_delete_{name}")
+        post_delete.connect(_refresh_one, sender=model, dispatch_uid=f"kept_figures_delete_{model.__name__}")
     for model in COPIED_FIELDS:
+        pre_save.connect(_note_before_save, sender=model, dispatch_uid=f"kept_figures_note_{model.__name__}")
         post_save.connect(_refresh_one, sender=model, dispatch_uid=f"kept_figures_save_{model.__name__}")

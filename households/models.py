@@ -260,8 +260,12 @@ class MemberFigures(models.Model):
     month on or after the latest reading; reports read them through ``reports/engine.py``.
     """
 
-    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    # No database constraints (derived data): a restore of a backup made before this table
+    # existed can drop and recreate the tables it references (see accounts' restore).
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     # Scope ids copied from the group and the household (no foreign keys: derived data).
     group_id = models.IntegerField(db_index=True)
     opd_id = models.IntegerField()

@@ -1,7 +1,8 @@
 """The before/after income metrics of SPEC section 4, as pure functions.
 
-Plain data in, frozen dataclasses out, no ORM: this module is the reference. The fast path
-in ``reports/queries.py`` (SQL and pandas) is held to the same answers by the tests.
+Plain data in, frozen dataclasses out, no ORM: this module is the readable reference. No
+page uses it: the figures engine (``reports/engine.py``, SQL over the kept figures) is held
+to its answers by ``tests/test_engine.py``, on random data and both databases.
 
 Months are ``datetime.date`` values on the first of the month. Money is exact: means are
 ``Fraction`` values, rounded half-up only for display and export.
@@ -13,7 +14,6 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from uppka.formats import round_half_up, round_percent  # noqa: F401 (re-exported for callers)
 from uppka.months import end_of_month, month_of
 
 SIDE = 3  # readings averaged on each side of the join month

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from groups.models import Group, PovertyLine
 from households.figures import SCALE, HouseholdFigures, figures_params, figures_sql
@@ -96,7 +96,8 @@ def kept_figures_hold(as_of: dt.date) -> bool:
 @contextmanager
 def source(groups, as_of: dt.date) -> Iterator[str]:
     """The table of kept figures as of the month: the kept table itself, or for an earlier
-    month a temporary table built by the same SQL bounded by that month."""
+    month a temporary table built by the same SQL bounded by that month (one at a time per
+    connection: do not nest)."""
     try:
         selection = Selection(groups)
     except EmptyResultSet:  # nothing to build: every reader answers "empty" for it
@@ -114,8 +115,11 @@ def source(groups, as_of: dt.date) -> Iterator[str]:
     try:
         yield PAST
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {PAST}")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {PAST}")
+        except DatabaseError:  # an aborted transaction: its rollback drops the table, and the
+            pass  # error that aborted it is the one to report
 
 
 SCOPE_SQL = {

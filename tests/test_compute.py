@@ -15,12 +15,11 @@ from reports.compute import (
     completeness,
     line_in_force,
     median,
-    round_half_up,
-    round_percent,
     scope_summaries,
     summarize,
     target_progress,
 )
+from uppka.formats import round_half_up, round_percent
 
 
 def m(year, month):

@@ -1081,3 +1081,42 @@ def test_the_comparison_sees_a_stale_row(family):
     figures.rebuild()
     assert_kept_equal_rebuild(["rebuilt"])
 
+
+
+# loaddata and unchanged master data ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_loaddata_keeps_the_figures(family, tmp_path):
+    """A fixture loaded with loaddata (raw saves, rows in any order) changes a reading and
+    adds one: the kept rows follow."""
+    reading = IncomeReading.objects.filter(household=family).order_by("-period").first()
+    fixture = tmp_path / "readings.json"
+    fixture.write_text(
+        '[{"model": "households.incomereading", "pk": %d, "fields": {"household": %d, "period": "%s", "amount": %d,'
+        ' "recorded_at": "2026-01-01T00:00:00Z"}},'
+        ' {"model": "households.incomereading", "pk": 999999, "fields": {"household": %d, "period": "%s", "amount": 5,'
+        ' "recorded_at": "2026-01-01T00:00:00Z"}}]'
+        % (reading.pk, family.pk, reading.period, reading.amount + 777_000, family.pk, months_ago(1))
+    )
+    before = kept()
+    call_command("loaddata", str(fixture), verbosity=0)
+    assert kept() != before
+    assert_kept_equal_rebuild(["loaddata: a reading changed, one added"])
+
+
+@pytest.mark.django_db
+def test_master_data_saved_unchanged_rewrites_nothing(family, group_a, monkeypatch):
+    """load_areas saves every kelurahan; an admin saves a group to rename it: nothing that
+    the kept rows copy changed, so no household's rows are rewritten."""
+    calls = []
+    monkeypatch.setattr(figures, "refresh", lambda ids: calls.append(set(ids)))
+    kelurahan = family.kelurahan
+    kelurahan.save()
+    group_a.name = "Nama Baru"
+    group_a.save()
+    group_a.team.save()
+    assert calls == []
+    group_a.group_type = GroupType.objects.exclude(pk=group_a.group_type_id).first()
+    group_a.save()
+    assert calls == [{family.pk}]

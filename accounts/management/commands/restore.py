@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 
 from accounts.management.commands.backup import pg_env
 
@@ -41,7 +42,23 @@ class Command(BaseCommand):
                 source.backup(connection.connection)
             finally:
                 source.close()
+        _forget_tables_the_backup_predates()
         # A backup from before the kept figures existed, or one edited by hand: rebuild them.
         call_command("migrate", verbosity=0)
         call_command("rebuild_figures", stdout=self.stdout)
         self.stdout.write(f"Database restored from {path}")
+
+
+# Derived tables created by a migration: a backup made before it lacks them, and the table
+# of the current database stays behind (restore replaces only what the backup holds). Drop
+# it, so that `migrate` creates and fills it again.
+DERIVED_TABLES = {("households", "0004_member_figures"): "households_memberfigures"}
+
+
+def _forget_tables_the_backup_predates():
+    applied = MigrationRecorder(connection).applied_migrations()
+    existing = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for migration, table in DERIVED_TABLES.items():
+            if migration not in applied and table in existing:
+                cursor.execute(f"DROP TABLE {connection.ops.quote_name(table)}")
