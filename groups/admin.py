@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -14,6 +16,7 @@ from groups.models import (
     Target,
     WorkingTeam,
 )
+from uppka.formats import format_number
 
 
 class NoDeleteMixin:
@@ -107,8 +110,25 @@ class GroupProblemAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["group"]
 
 
+class KecamatanTargetFormSet(BaseInlineFormSet):
+    def clean(self):
+        """A target split over the kecamatan adds up to the target (or is not split)."""
+        super().clean()
+        parts = [
+            form.cleaned_data["households"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("households") is not None
+        ]
+        if parts and sum(parts) != self.instance.households:
+            raise ValidationError(
+                _("The kecamatan targets add up to %(sum)s, not to the target of %(total)s.")
+                % {"sum": format_number(sum(parts)), "total": format_number(self.instance.households)}
+            )
+
+
 class KecamatanTargetInline(admin.TabularInline):
     model = KecamatanTarget
+    formset = KecamatanTargetFormSet
     extra = 0
 
 

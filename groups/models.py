@@ -217,6 +217,23 @@ class Target(models.Model):
         return f"{self.year}: {self.households}"
 
 
+def split_target(total: int, weights: dict) -> dict:
+    """Split a whole number in proportion to weights so that the parts add up to it:
+    each part rounded down, the rest given to the largest remainders (ties by order).
+
+    >>> split_target(10, {"a": 1, "b": 1, "c": 1})
+    {'a': 4, 'b': 3, 'c': 3}
+    """
+    weight = sum(weights.values())
+    if not weight:
+        return {key: 0 for key in weights}
+    parts = {key: total * w // weight for key, w in weights.items()}
+    by_remainder = sorted(weights, key=lambda key: -(total * weights[key] % weight))
+    for key in by_remainder[: total - sum(parts.values())]:
+        parts[key] += 1
+    return parts
+
+
 class KecamatanTarget(models.Model):
     target = models.ForeignKey(Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="splits")
     kecamatan = models.ForeignKey(Kecamatan, verbose_name=_("district"), on_delete=models.PROTECT)

@@ -20,6 +20,7 @@ from groups.models import (
     Opd,
     Target,
     WorkingTeam,
+    split_target,
 )
 from households import figures
 from households.bulk import bulk_insert
@@ -270,10 +271,9 @@ def _ensure_target(year: int) -> None:
     counts = {}
     for kel in Kelurahan.objects.select_related("kecamatan"):
         counts[kel.kecamatan] = counts.get(kel.kecamatan, 0) + 1
-    total = sum(counts.values())
+    shares = split_target(target.households, counts)
     KecamatanTarget.objects.bulk_create(
-        KecamatanTarget(target=target, kecamatan=kec, households=round(10_000 * c / total))
-        for kec, c in counts.items()
+        KecamatanTarget(target=target, kecamatan=kec, households=shares[kec]) for kec in counts
     )
 
 

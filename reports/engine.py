@@ -309,9 +309,33 @@ def group_rows(groups, figures: Figures) -> list[GroupRow]:
     return [GroupRow(*row, summary=summaries.get(row[0], EMPTY)) for row in values]
 
 
-def streamed_group_rows(groups, as_of: dt.date, table: str) -> Iterator[GroupRow]:
-    """Every group of the selection in code order with its figures, streamed from the
-    database (the workbook: memory does not grow with the groups). Inside ``source``."""
+# The report page's sort keys (reports/rows.py SORT_KEYS) in SQL, for the workbook. Text is
+# compared by code point, as Python does; means by their value (a double: two different
+# means closer than 1 in 10^15 may swap, which no reader can tell apart).
+GROUP_SORT_SQL = {
+    "code": "g.code", "name": "LOWER(g.name)", "type": "gt.code", "opd": "o.code", "kelurahan": "kel.name",
+    "active": "COALESCE(s0.active, 0)", "paired": "COALESCE(s0.n, 0)",
+    "before": "1.0 * s0.b6 / s0.n", "after": "1.0 * s0.a6 / s0.n", "change": "1.0 * s0.c6 / s0.n",
+    "median": "s0.median12", "increased": "1.0 * s0.rose / s0.n",
+}
+TEXT_SORTS = {"code", "name", "type", "opd", "kelurahan"}
+
+
+def _group_order(sort: str) -> str:
+    """ORDER BY for a page sort key (``-`` first: descending): empty figures last either
+    way, ties in code order, as ``reports.rows.sort_rows`` orders the page."""
+    key = sort.lstrip("-")
+    expression = GROUP_SORT_SQL.get(key, "g.code")
+    if key in TEXT_SORTS and connection.vendor == "postgresql":
+        expression += ' COLLATE "C"'
+    direction = " DESC" if sort.startswith("-") else ""
+    return f"({expression}) IS NULL, {expression}{direction}, g.code"
+
+
+def streamed_group_rows(groups, as_of: dt.date, table: str, sort: str = "code") -> Iterator[GroupRow]:
+    """Every group of the selection with its figures, in the page's order for ``sort``,
+    streamed from the database (the workbook: memory does not grow with the groups).
+    Inside ``source``."""
     try:
         selection = Selection(groups)
     except EmptyResultSet:
@@ -320,7 +344,7 @@ def streamed_group_rows(groups, as_of: dt.date, table: str) -> Iterator[GroupRow
     sql = (
         f"{head} SELECT {GROUP_COLUMNS}, s0.active, s0.n, s0.b6, s0.a6, s0.c6, s0.rose, s0.judged_b, s0.poor_b, "
         f"s0.judged_a, s0.poor_a, s0.median12 {GROUPS_FROM}"
-        f"LEFT JOIN s0 ON s0.scope = g.id WHERE 1 = 1{selection.on('g.id')} ORDER BY g.code"
+        f"LEFT JOIN s0 ON s0.scope = g.id WHERE 1 = 1{selection.on('g.id')} ORDER BY {_group_order(sort)}"
     )
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [*params, *selection.params])

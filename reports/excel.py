@@ -13,7 +13,7 @@ from uppka.scratch import xlsx_workbook
 
 METRIC_HEADERS = [
     "Anggota Aktif",
-    "Keluarga Berpasangan",
+    "Keluarga Dibandingkan",
     "Rata-rata Sebelum (Rp)",
     "Rata-rata Sesudah (Rp)",
     "Rata-rata Perubahan (Rp)",

@@ -37,7 +37,7 @@ class ReportFilterForm(forms.Form):
         Kecamatan.objects.all(), to_field_name="code", required=False, label=gettext_lazy("Kecamatan")
     )
     kelurahan = forms.ModelChoiceField(
-        Kelurahan.objects.all(), to_field_name="code", required=False, label=gettext_lazy("Kelurahan")
+        Kelurahan.objects.order_by("name"), to_field_name="code", required=False, label=gettext_lazy("Kelurahan")
     )
 
     def __init__(self, data=None, *, user, **kwargs):
@@ -51,6 +51,12 @@ class ReportFilterForm(forms.Form):
         for name in ("group_type", "kecamatan", "kelurahan"):
             self.fields[name].empty_label = gettext_lazy("All")
         self.fields["opd"].error_messages["invalid_choice"] = _("You cannot see the report of this OPD.")
+        self.fields["kecamatan"].queryset = Kecamatan.objects.order_by("name")
+
+    def kelurahan_options(self):
+        """(code, name, kecamatan code) in name order: the page shows only the chosen
+        kecamatan's (static/js/uppka.js), and offers them all without JavaScript."""
+        return Kelurahan.objects.order_by("name").values_list("code", "name", "kecamatan__code")
 
     def clean_as_of(self):
         return self.cleaned_data["as_of"] or this_month()

@@ -18,8 +18,9 @@ class ScopeRow:
     summary: Summary
 
 
-def summary_rows(figures: Figures, *, total_label: str) -> list[ScopeRow]:
-    """The selection first, then each OPD, group type and kecamatan (household's own)."""
+def summary_rows(figures: Figures, *, total_label: str, skip=frozenset()) -> list[ScopeRow]:
+    """The selection first, then each OPD, group type and kecamatan (household's own),
+    without the sections in ``skip`` (those that would only repeat the first line)."""
     rows = [ScopeRow("total", "", total_label, figures.total)]
     scopes = [
         ("opd", "opd_id", Opd.objects.all(), _("OPD %(code)s – %(name)s")),
@@ -27,6 +28,8 @@ def summary_rows(figures: Figures, *, total_label: str) -> list[ScopeRow]:
         ("kecamatan", "kecamatan_id", Kecamatan.objects.all(), _("Kecamatan %(code)s – %(name)s")),
     ]
     for kind, key, queryset, label in scopes:
+        if kind in skip:
+            continue
         summaries = figures.by[key]
         for obj in queryset.filter(pk__in=summaries.keys()).order_by("code"):
             rows.append(ScopeRow(kind, obj.code, label % {"code": obj.code, "name": obj.name}, summaries[obj.pk]))

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +16,7 @@ from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.sheet import reporting_month
 from reports import engine
-from reports.export import export_report, filter_lines, total_label
+from reports.export import describe, explanations, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
@@ -113,7 +113,7 @@ def index(request):
         return render(request, "reports/index.html", {"form": form}, status=400)
     groups = form.selected_groups()
     figures = engine.figures(groups, form.cleaned_data["as_of"], keys=REPORT_KEYS)
-    label = total_label(form.cleaned_data.get("opd"), city_wide=request.user.sees_whole_city)
+    described = describe(form.cleaned_data, request.user)
     sort = sort_key(request.GET.get("sort", "code"))
     rows = sort_rows(engine.group_rows(groups, figures), sort)
     page = Paginator(rows, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -121,7 +121,8 @@ def index(request):
         "form": form,
         "as_of": figures.as_of,
         "figures": figures,
-        "scope_rows": summary_rows(figures, total_label=label),
+        "scope_rows": summary_rows(figures, total_label=described.total_label, skip=described.skip),
+        "explanations": explanations(),
         "page": page,
         "sort": sort,
         "query": form.query_string(),
@@ -136,19 +137,20 @@ def export(request):
     if not form.is_valid():
         return render(request, "reports/index.html", {"form": form}, status=400)
     data = form.cleaned_data
-    city_wide = request.user.sees_whole_city
-    filters = filter_lines(data, city_wide=city_wide)
-    logged = [*filters, ("Per bulan", f"{data['as_of']:%Y-%m}")]
+    with translation.override("id"):  # the access log reads like the workbook's header
+        described = describe(data, request.user)
+    logged = [*described.filters, ("Per bulan", f"{data['as_of']:%Y-%m}")]
     AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, "; ".join(f"{label}: {value}" for label, value in logged))
-    scope = data["opd"].code if data.get("opd") else ("kota" if city_wide else request.user.get_username())
+    scope = described.opd_code or ("kota" if request.user.sees_whole_city else request.user.get_username())
     return xlsx_response(
         lambda file: export_report(
             file,
             groups=form.selected_groups(),
             as_of=data["as_of"],
             made_by=request.user.get_full_name() or request.user.get_username(),
-            filters=filters,
-            total_label=total_label(data.get("opd"), city_wide=city_wide),
+            cleaned=data,
+            user=request.user,
+            sort=sort_key(request.GET.get("sort", "code")),
         ),
         f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower(),
     )

@@ -231,3 +231,23 @@ def test_household_and_member_pages_fit_a_phone(page, live_server, cadre_a, grou
     assert max(page.locator(".badge").evaluate_all(right_edges)) <= PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert console_errors == []
+
+
+def test_kelurahan_choices_follow_the_chosen_kecamatan(page, live_server, dppkb_user, console_errors):
+    from groups.models import Kecamatan, Kelurahan
+
+    first, second = Kecamatan.objects.order_by("code")[:2]
+    log_in(page, live_server, "dppkb_staff")
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/reports/")
+    kelurahan = page.locator("select[name=kelurahan]")
+    offered = "s => Array.from(s.options).filter(o => o.value && !o.disabled).map(o => o.value)"
+    assert len(kelurahan.evaluate(offered)) == Kelurahan.objects.count()
+    own = Kelurahan.objects.filter(kecamatan=second).order_by("name").first()
+    kelurahan.select_option(own.code)
+    page.locator("select[name=kecamatan]").select_option(first.code)
+    assert sorted(kelurahan.evaluate(offered)) == sorted(Kelurahan.objects.filter(kecamatan=first).values_list("code", flat=True))
+    assert kelurahan.input_value() == ""  # the kelurahan of the other kecamatan was let go
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(page.get_by_role("cell", name=f"Kelompok di Kecamatan {first.name}")).to_be_visible()
+    assert console_errors == []

@@ -60,7 +60,7 @@ def test_summary_lists_the_city_then_opd_type_and_kecamatan_with_codes(client, d
         "Kecamatan 73.73.01 – Wara",
     ]
     city_row = rows[0]
-    assert (city_row["Anggota Aktif"], city_row["Keluarga Berpasangan"]) == (4, 4)
+    assert (city_row["Anggota Aktif"], city_row["Keluarga Dibandingkan"]) == (4, 4)
     assert (city_row["Rata-rata Sebelum (Rp)"], city_row["Rata-rata Sesudah (Rp)"]) == (1_875_000, 1_775_000)
     assert (city_row["Rata-rata Perubahan (Rp)"], city_row["% Keluarga Naik"]) == (-100_000, 50)
     block = {row[0]: row[1] for row in sheet.iter_rows(max_row=6, values_only=True) if row[0]}

@@ -35,7 +35,7 @@ def test_dashboard_shows_target_progress_and_the_city_before_after(client, dppkb
     # city: means of before 1.875.000 and after 1.775.000 over the four families
     assert "Rp 1.875.000 → Rp 1.775.000" in html
     assert "-Rp 100.000" in html
-    assert "50,0% dari 4 keluarga berpasangan" in html
+    assert "50,0% dari 4 keluarga dibandingkan" in html
     assert 'id="opd-chart"' in html and 'id="opd-data"' in html
 
 

@@ -2,3 +2,21 @@
 document.querySelectorAll("[data-width]").forEach(function (el) {
   el.style.width = Math.min(100, parseFloat(el.dataset.width) || 0) + "%";
 });
+
+// A select whose options belong to a choice made in another select (kelurahan of a
+// kecamatan): only the options of the chosen one are offered.
+document.querySelectorAll("select[data-follows]").forEach(function (select) {
+  var leader = document.getElementById(select.dataset.follows);
+  if (!leader) return;
+  function follow() {
+    var chosen = leader.value;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var other = Boolean(chosen && option.dataset.kecamatan && option.dataset.kecamatan !== chosen);
+      option.hidden = other;
+      option.disabled = other;
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled) select.value = "";
+  }
+  leader.addEventListener("change", follow);
+  follow();
+});

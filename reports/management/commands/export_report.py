@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from groups.models import Group, Opd
 from households.parsing import parse_period
-from reports.export import export_report, filter_lines, total_label
+from reports.export import export_report
 from uppka.months import month_not_in_future, this_month
 
 
@@ -34,8 +34,7 @@ class Command(BaseCommand):
                 groups=groups,
                 as_of=as_of,
                 made_by=f"{getpass.getuser()} (manage.py export_report)",
-                filters=filter_lines({"opd": opd}, city_wide=True),
-                total_label=total_label(opd, city_wide=True),
+                cleaned={"opd": opd},
             )
         except OSError as e:
             raise CommandError(f"Cannot write {options['out']}: {e}") from e
