@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -281,11 +282,14 @@ def months(request):
         period = _period_or_404(request.POST.get("month", ""))
         try:
             if request.POST.get("action") == "close":
+                if request.POST.get("confirm") != "1":  # closing follows a look at the register
+                    messages.error(request, _("Check the month's register, then confirm closing it."))
+                    return redirect("reports:month", month=f"{period:%Y-%m}")
                 services.close_month(period=period, by=request.user)
-                messages.success(request, _("%(month)s is closed.") % {"month": f"{period:%Y-%m}"})
+                messages.success(request, _("%(month)s is closed.") % {"month": date_format(period, "F Y")})
             else:
                 services.reopen_month(period=period, by=request.user)
-                messages.success(request, _("%(month)s is open again.") % {"month": f"{period:%Y-%m}"})
+                messages.success(request, _("%(month)s is open again.") % {"month": date_format(period, "F Y")})
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
         return redirect("households:months")

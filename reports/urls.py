@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("bulan/<str:month>/", views.month_register, name="month"),
     path("export.xlsx", views.export, name="export"),
     path("kelompok/<str:code>/", views.group_detail, name="group"),
     path("kelompok/<str:code>/kendala/", views.add_problem, name="add_problem"),

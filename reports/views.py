@@ -2,9 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -14,13 +15,15 @@ from accounts.models import AccessLog, User
 from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, Target
 from groups.shortcuts import get_group_for
 from households.forms import error_text
+from households.models import ClosedMonth
+from households.parsing import parse_period
 from households.sheet import reporting_month
 from reports import engine
 from reports.export import describe, explanations, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
-from uppka.months import this_month
+from uppka.months import month_not_in_future, this_month
 from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
@@ -191,6 +194,38 @@ def _member_figures(group, as_of):
         members = list(engine.member_rows(groups, as_of, table))
         summary = engine.figures(groups, as_of, keys=(), table=table).total
     return members, summary
+
+
+@login_required
+def month_register(request, month):
+    """DPPKB checks a month's register before closing it: members with income, the groups
+    complete and the groups still missing incomes with their cadres; the close button is here."""
+    if not request.user.sees_whole_city:
+        raise PermissionDenied
+    try:
+        period = month_not_in_future(parse_period(month))
+    except ValidationError as e:
+        raise Http404(e.messages[0]) from e
+    groups = Group.objects.all()
+    rep = engine.reporting(groups, period)
+    missing_ids = [pk for pk, (active, reported) in rep.by_group.items() if reported < active]
+    complete = sum(1 for active, reported in rep.by_group.values() if active and reported == active)
+    missing = list(
+        Group.objects.filter(pk__in=missing_ids).select_related("team__opd").prefetch_related("cadres").order_by("code")
+    )
+    for group in missing:
+        group.active, group.reported = rep.by_group[group.pk]
+    page = Paginator(missing, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "period": period,
+        "reporting": rep,
+        "groups_with_members": sum(1 for active, _ in rep.by_group.values() if active),
+        "groups_complete": complete,
+        "page": page,
+        "closure": ClosedMonth.objects.filter(period=period).select_related("closed_by").first(),
+        "closable": period < this_month(),
+    }
+    return render(request, "reports/month.html", context)
 
 
 @login_required

@@ -251,3 +251,21 @@ def test_kelurahan_choices_follow_the_chosen_kecamatan(page, live_server, dppkb_
     page.get_by_role("button", name="Tampilkan").click()
     expect(page.get_by_role("cell", name=f"Kelompok di Kecamatan {first.name}")).to_be_visible()
     assert console_errors == []
+
+
+def test_dppkb_checks_the_register_then_closes_the_month(page, live_server, dppkb_user, group_with_history, console_errors):
+    from households.models import ClosedMonth
+    from households.sheet import reporting_month
+
+    log_in(page, live_server, "dppkb_staff")
+    page.set_viewport_size(DESKTOP)
+    page.get_by_role("link", name="Kelompok yang pendapatannya belum lengkap").click()
+    expect(page.get_by_role("heading", name=re.compile("Register bulanan"))).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile("KWT-A"))).to_be_visible()
+    page.get_by_role("button", name="Tutup bulan").click()  # not confirmed: the browser asks for the tick
+    assert not ClosedMonth.objects.exists()
+    page.get_by_label(re.compile("kader tidak dapat lagi mengubahnya")).check()
+    page.get_by_role("button", name="Tutup bulan").click()
+    expect(page.get_by_role("alert")).to_have_text(re.compile(r"^Bulan [A-Z][a-z]+ \d{4} ditutup\.$"))  # not 2026-10
+    assert ClosedMonth.objects.filter(period=reporting_month()).exists()
+    assert console_errors == []

@@ -44,7 +44,8 @@ QUERY_PARAMETERS = {
     "/audit/": [("before",), ("view",)],
     "/audit/?view=access&": [("before",)],
     "/reports/": [*REPORT_FILTERS, ("sort", "page")],
-    "/reports/export.xlsx": REPORT_FILTERS,
+    "/reports/export.xlsx": [*REPORT_FILTERS, ("sort",)],
+    "/reports/bulan/2024-05/": [("page",)],
     "/reports/kelompok/KWT-A/": REPORT_FILTERS,
     "/kelompok/KWT-A/daftar/": [("kk_number",)],
     "/accounts/login/": [("next",)],
@@ -67,6 +68,7 @@ PATH_PARAMETERS = {
     "households:import_confirm": ("post", ["/impor/{x}/terapkan/"]),
     "households:import_errors": ("get", ["/impor/{x}/kesalahan.xlsx"]),
     "reports:group": ("get", ["/reports/kelompok/{x}/"]),
+    "reports:month": ("get", ["/reports/bulan/{x}/"]),
     "reports:add_problem": ("post", ["/reports/kelompok/{x}/kendala/"]),
     "reports:resolve_problem": ("post", ["/reports/kelompok/{x}/kendala/1/", "/reports/kelompok/KWT-A/kendala/{int}/"]),
 }

@@ -299,7 +299,7 @@ def test_leave_and_status_need_post(client, cadre_a, member_a):
 def test_dppkb_closes_and_reopens_a_month_and_both_are_logged(client, dppkb_user):
     client.force_login(dppkb_user)
     month = f"{LAST_MONTH:%Y-%m}"
-    client.post("/bulan/", {"month": month, "action": "close"})
+    client.post("/bulan/", {"month": month, "action": "close", "confirm": "1"})
     assert ClosedMonth.objects.filter(period=LAST_MONTH, closed_by=dppkb_user).exists()
     client.post("/bulan/", {"month": month, "action": "reopen"})
     assert not ClosedMonth.objects.exists()
@@ -312,7 +312,7 @@ def test_dppkb_closes_and_reopens_a_month_and_both_are_logged(client, dppkb_user
 @pytest.mark.django_db
 def test_current_month_cannot_be_closed(client, dppkb_user):
     client.force_login(dppkb_user)
-    response = client.post("/bulan/", {"month": f"{TODAY:%Y-%m}", "action": "close"}, follow=True)
+    response = client.post("/bulan/", {"month": f"{TODAY:%Y-%m}", "action": "close", "confirm": "1"}, follow=True)
     assert "sudah berakhir" in response.content.decode()
     assert not ClosedMonth.objects.exists()
 
@@ -322,8 +322,46 @@ def test_current_month_cannot_be_closed(client, dppkb_user):
 def test_only_dppkb_closes_months(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     assert client.get("/bulan/").status_code == 403
-    assert client.post("/bulan/", {"month": f"{LAST_MONTH:%Y-%m}", "action": "close"}).status_code == 403
+    assert client.post("/bulan/", {"month": f"{LAST_MONTH:%Y-%m}", "action": "close", "confirm": "1"}).status_code == 403
+    assert client.get(f"/reports/bulan/{LAST_MONTH:%Y-%m}/").status_code == 403
     assert not ClosedMonth.objects.exists()
+
+
+@pytest.mark.django_db
+def test_closing_a_month_asks_to_check_its_register_first(client, dppkb_user):
+    client.force_login(dppkb_user)
+    response = client.post("/bulan/", {"month": f"{LAST_MONTH:%Y-%m}", "action": "close"}, follow=True)
+    assert response.redirect_chain[-1][0] == f"/reports/bulan/{LAST_MONTH:%Y-%m}/"
+    assert "lalu konfirmasi" in response.content.decode()
+    assert not ClosedMonth.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_months_register_shows_its_completeness_and_the_groups_still_missing(client, dppkb_user, cadre_a, group_a, group_b):
+    """Group A: two members, one income in; group B: one member, its income in."""
+    joined = LAST_MONTH.replace(year=LAST_MONTH.year - 1)
+    late = make_member(group_a, joined_on=joined, head_name="Belum Lapor").household
+    done = make_member(group_a, joined_on=joined, head_name="Sudah Lapor").household
+    other = make_member(group_b, joined_on=joined).household
+    make_reading(done, LAST_MONTH, 1_000_000)
+    make_reading(other, LAST_MONTH, 1_000_000)
+    make_reading(late, month_before(LAST_MONTH), 1_000_000)  # an earlier month does not count
+    client.force_login(dppkb_user)
+    html = client.get(f"/reports/bulan/{LAST_MONTH:%Y-%m}/").content.decode()
+    assert "2 / 3" in html  # members with income
+    assert "1 / 2" in html  # groups complete, and group A's incomes
+    missing = html.split("<tbody>", 1)[1]
+    assert group_a.code in missing and group_b.code not in missing
+    assert (cadre_a.get_full_name() or cadre_a.username) in missing
+    assert 'name="confirm"' in html
+    assert f"/reports/bulan/{LAST_MONTH:%Y-%m}/" in client.get("/reports/dashboard/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", ["2026-13", "bukan", "2999-01"])
+def test_a_register_of_a_bad_or_future_month_is_not_found(client, dppkb_user, month):
+    client.force_login(dppkb_user)
+    assert client.get(f"/reports/bulan/{month}/").status_code == 404
 
 
 @pytest.mark.django_db

@@ -49,6 +49,7 @@ MATRIX = {
     "households:import_errors": ("get", {"token": "someone-elses"}, [LOGIN, 403, 403, 404, 404, 404, 404]),
     "reports:index": ("get", None, SIGNED_IN),
     "reports:dashboard": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
+    "reports:month": ("get", {"month": "2024-05"}, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "reports:export": ("get", None, SIGNED_IN),
     "reports:group": ("get", {"code": "KWT-A"}, GROUP_A_VIEW),
     "reports:add_problem": ("post", {"code": "KWT-A"}, [LOGIN, R, 404, 404, R, R, R]),
