@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from groups.models import Group, KecamatanTarget, PovertyLine, Target
 from households.identity import mask_nik
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from uppka.formats import format_rupiah
+from uppka.formats import display_value, format_rupiah
 
 AUDITED = [Household, Membership, IncomeReading, Target, KecamatanTarget, ClosedMonth, Group, PovertyLine]
 SKIP = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "recorded_at", "created_at"}
@@ -95,4 +95,4 @@ def _show(field, value) -> str:
         return mask_nik(value)  # even DPPKB's audit list does not need the whole NIK
     if field.name == "amount":
         return format_rupiah(value)
-    return str(value)
+    return display_value(field.name, value)

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from households.identity import mask_nik
 from households.models import Household, IncomeReading, Membership
-from uppka.formats import format_rupiah
+from uppka.formats import display_value, format_rupiah
 
 TRACKED = {
     Household: ["kk_number", "head_nik", "head_name", "kelurahan", "address", "family_size", "kb_method", "is_active"],
@@ -80,7 +81,7 @@ def _subject(model, record):
     if model is Membership:
         return _("membership %(group)s") % {"group": record.group.code}
     if model is IncomeReading:
-        return _("income %(month)s") % {"month": f"{record.period:%Y-%m}"}
+        return _("income %(month)s") % {"month": date_format(record.period, "F Y")}
     return _("household")
 
 
@@ -96,4 +97,4 @@ def _display(model, record, name, show_nik):
         return record.get_kb_method_display()
     if name == "is_active":
         return _("active") if value else _("inactive")
-    return str(value)
+    return display_value(name, value)

@@ -218,9 +218,9 @@ def detail(request, pk):
         m.leave_form = LeaveForm(prefix=f"m{m.pk}") if m.can_edit and not m.left_on else None
     readings = list(household.readings.select_related("recorded_by").order_by("period"))
     chart = {
-        "labels": [f"{r.period:%Y-%m}" for r in readings],
+        "labels": [date_format(r.period, "M Y") for r in readings],
         "amounts": [r.amount for r in readings],
-        "joins": [{"month": f"{m.joined_on:%Y-%m}", "label": m.group.code} for m in memberships],
+        "joins": [{"month": date_format(m.joined_on, "M Y"), "label": m.group.code} for m in memberships],
     }
     context = {
         "household": household,

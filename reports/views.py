@@ -180,6 +180,7 @@ def group_detail(request, code):
             "before_label": _("Before joining"),
             "after_label": _("After joining"),
             "count_label": _("Households"),
+            "change_title": _("Change in monthly income (Rp)"),
         },
         "problems": group.problems.select_related("noted_by"),
         "problem_form": ProblemForm(),

@@ -192,7 +192,7 @@ def test_household_page_shows_details_income_chart_and_history(client, cadre_a, 
     html = client.get(f"/keluarga/{followed.pk}/").content.decode()
     assert "Sitti Hasnah" in html and followed.kk_number in html
     assert "Rp 1.150.000" in html and "Feb 2024" in html
-    assert 'id="income-data"' in html and '"2024-01"' in html  # join month marked in the chart data
+    assert 'id="income-data"' in html and '"Jan 2024"' in html  # join month marked in the chart data, in words
     assert "Rp 1.100.000" in html and "kader_a" in html  # the correction, old → new, by whom
     assert "chart.umd.min.js" in html
 

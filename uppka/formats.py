@@ -3,8 +3,13 @@
 Half-up rounding means half away from zero (−0.5 → −1), as SPEC section 4 asks.
 """
 
+import datetime as dt
 import math
 from fractions import Fraction
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 
 def round_half_up(value) -> int | None:
@@ -47,3 +52,17 @@ def format_percent(value) -> str:
     """``94.64`` → ``94,6%`` (Indonesian decimal comma); None → empty."""
     rounded = round_percent(value)
     return "" if rounded is None else f"{rounded:.1f}".replace(".", ",") + "%"
+
+
+def display_value(name: str, value) -> str:
+    """A stored value as the histories show it, in the reader's language: a month by its
+    name (``period``), a date or moment in words (Asia/Makassar), yes or no; else as is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dt.datetime):
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "j F Y H:i")
+    if isinstance(value, dt.date):
+        return date_format(value, "F Y" if name == "period" else "j F Y")
+    return str(value)

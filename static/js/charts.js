@@ -90,13 +90,20 @@ if (window.Chart) { Chart.defaults.animation = false; }  // cheap phones: draw o
     var bins = 8, width = Math.max(1, (max - min) / bins), counts = [], labels = [];
     for (var i = 0; i < bins; i++) {
       counts.push(0);
-      labels.push(compact.format(min + i * width) + "…" + compact.format(min + (i + 1) * width));
+      labels.push(compact.format(min + i * width) + " s.d. " + compact.format(min + (i + 1) * width));
     }
     values.forEach(function (v) { counts[Math.min(bins - 1, Math.floor((v - min) / width))] += 1; });
     new Chart(changes, {
       type: "bar",
       data: { labels: labels, datasets: [{ label: members.count_label, data: counts, backgroundColor: "#0d6efd" }] },
-      options: { maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { ticks: { precision: 0 } } } }
+      options: {
+        maintainAspectRatio: false,
+        plugins: { legend: { display: false } },
+        scales: {
+          x: { title: { display: true, text: members.change_title } },
+          y: { title: { display: true, text: members.count_label }, ticks: { precision: 0 } }
+        }
+      }
     });
   }
 })();
