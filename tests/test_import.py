@@ -227,7 +227,7 @@ def test_nik_from_outside_palopo_is_a_warning_that_does_not_block(wb):
 @pytest.mark.django_db
 def test_missing_sheet_and_missing_column(wb):
     err = problems_for(wb(sheets=("Kelompok", "Keluarga")))
-    assert "Pendapatan: Lembar ini tidak ada di workbook" in err
+    assert "Pendapatan: Lembar ini tidak ada di berkas Excel" in err
     headers = {"Kelompok": GROUP_HEADER, "Keluarga": FAMILY_HEADER[:-2], "Pendapatan": INCOME_HEADER}
     err = problems_for(wb(headers=headers))
     assert "Keluarga baris 1, Tanggal Bergabung: Kolom ini tidak ada di baris judul" in err
@@ -275,7 +275,7 @@ def test_a_million_empty_rows_stop_the_reading_with_a_warning(tmp_path):
 def test_files_that_are_not_workbooks_are_refused_clearly(tmp_path, content):
     path = tmp_path / "bukan.xlsx"
     path.write_bytes(content)
-    with pytest.raises(CommandError, match="bukan workbook Excel"):
+    with pytest.raises(CommandError, match="bukan berkas Excel"):
         call_command("import_workbook", str(path))
 
 
@@ -284,7 +284,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path):
     path = tmp_path / "arsip.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "halo")
-    with pytest.raises(CommandError, match="bukan workbook Excel"):
+    with pytest.raises(CommandError, match="bukan berkas Excel"):
         call_command("import_workbook", str(path))
 
 
@@ -436,7 +436,7 @@ def test_page_lists_every_problem_and_offers_the_workbook_back(client, dppkb_use
     [
         ("data.csv", b"a;b\n", "simpan berkas CSV"),
         ("kosong.xlsx", b"", "kosong"),
-        ("rusak.xlsx", b"PK\x03\x04garbage", "bukan workbook Excel"),
+        ("rusak.xlsx", b"PK\x03\x04garbage", "bukan berkas Excel"),
     ],
 )
 def test_bad_uploads_get_a_clear_message(client, dppkb_user, name, content, message):
