@@ -4,6 +4,7 @@ import datetime as dt
 import heapq
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from groups.models import Group, KecamatanTarget, PovertyLine, Target
@@ -24,18 +25,80 @@ class Entry:
     changes: list[tuple[str, str, str]]  # (field, old, new)
 
 
-def latest_changes(*, before: dt.datetime | None, limit: int = 50) -> list[Entry]:
-    """The latest changes before a moment, newest first; two queries per audited model."""
+WHAT = {
+    "income": [IncomeReading],
+    "membership": [Membership],
+    "household": [Household],
+    "group": [Group],
+    "target": [Target, KecamatanTarget],
+    "closed_month": [ClosedMonth],
+    "poverty_line": [PovertyLine],
+}
+
+
+def latest_changes(*, before: dt.datetime | None, limit: int = 50, filters: dict | None = None) -> list[Entry]:
+    """The latest changes before a moment, newest first, matching the filters (see
+    ``AuditFilterForm``); a few queries per audited model whatever the limit."""
+    filters = filters or {}
     batches = []
-    for model in AUDITED:
+    for model in WHAT.get(filters.get("what") or "", AUDITED):
         history = model.history.select_related("history_user", *_relations(model)).order_by("-history_date", "-history_id")
+        history = _filtered(model, history, filters)
+        if history is None:
+            continue
         if before:
             history = history.filter(history_date__lt=before)
         batches.append([(record, model) for record in history[:limit]])
     merged = heapq.merge(*batches, key=lambda item: item[0].history_date, reverse=True)
     chosen = [item for _, item in zip(range(limit), merged)]
     previous = _previous_versions(chosen)
-    return [_entry(record, model, previous.get((model, record.history_id))) for record, model in chosen]
+    families = {r.id if m is Household else r.household_id for r, m in chosen if m in (Household, IncomeReading, Membership)}
+    groups = _group_codes(families)
+    return [_entry(record, model, previous.get((model, record.history_id)), groups) for record, model in chosen]
+
+
+def _filtered(model, history, filters):
+    """The model's history narrowed by the filters, or None when the filters leave it out
+    (a group or a family asked for, and the model is about neither)."""
+    if filters.get("who"):
+        history = history.filter(history_user__username__iexact=filters["who"].strip())
+    if filters.get("kind"):
+        history = history.filter(history_type=filters["kind"])
+    if filters.get("since"):
+        history = history.filter(history_date__date__gte=filters["since"])
+    if filters.get("until"):
+        history = history.filter(history_date__date__lte=filters["until"])
+    code, kk = filters.get("group"), filters.get("kk")
+    if code:
+        in_group = Membership.objects.filter(group__code=code).values("household_id")
+        if model is IncomeReading:
+            history = history.filter(household_id__in=in_group)
+        elif model is Membership:
+            history = history.filter(group__code=code)
+        elif model is Household:
+            history = history.filter(id__in=in_group)
+        elif model is Group:
+            history = history.filter(code=code)
+        else:
+            return None
+    if kk:
+        if model in (IncomeReading, Membership):
+            history = history.filter(household__kk_number=kk)
+        elif model is Household:
+            history = history.filter(kk_number=kk)
+        else:
+            return None
+    return history
+
+
+def _group_codes(household_ids) -> dict[int, str]:
+    """Each family's group codes (one query), to name it in the entries."""
+    codes: dict[int, list[str]] = {}
+    for household_id, code in Membership.objects.filter(household_id__in=household_ids).order_by(
+        "group__code"
+    ).values_list("household_id", "group__code"):
+        codes.setdefault(household_id, []).append(code)
+    return {household_id: ", ".join(values) for household_id, values in codes.items()}
 
 
 def _previous_versions(chosen):
@@ -63,7 +126,48 @@ def _relations(model) -> list[str]:
     return [f.name for f in model.history.model._meta.fields if f.is_relation and f.name not in SKIP]
 
 
-def _entry(record, model, before) -> Entry:
+def _subject(record, model, groups: dict[int, str]) -> str:
+    """What changed, in words: the family (masked NIK), the group, the month."""
+    def family(household_id, name):
+        codes = groups.get(household_id)
+        return _("family %(name)s (%(groups)s)") % {"name": name, "groups": codes} if codes else _(
+            "family %(name)s") % {"name": name}
+
+    if model is IncomeReading:
+        household = _related(record, "household")
+        name = household.head_name if household else f"#{record.household_id}"
+        return _("Income %(month)s, %(family)s") % {
+            "month": display_value("period", record.period), "family": family(record.household_id, name)}
+    if model is Membership:
+        household, group = _related(record, "household"), _related(record, "group")
+        return _("Membership of %(group)s, %(family)s") % {
+            "group": group.code if group else f"#{record.group_id}",
+            "family": family(record.household_id, household.head_name if household else f"#{record.household_id}")}
+    if model is Household:
+        return _("Family %(name)s, KK %(kk)s, NIK %(nik)s") % {
+            "name": record.head_name, "kk": record.kk_number, "nik": mask_nik(record.head_nik)}
+    if model is Group:
+        return _("Group %(code)s %(name)s") % {"code": record.code, "name": record.name}
+    if model is ClosedMonth:
+        return _("Closing of %(month)s") % {"month": display_value("period", record.period)}
+    if model is PovertyLine:
+        return _("Poverty line from %(day)s") % {"day": display_value("valid_from", record.valid_from)}
+    if model is KecamatanTarget:
+        kecamatan = _related(record, "kecamatan")
+        target = _related(record, "target")
+        return _("Target %(year)s for Kecamatan %(name)s") % {
+            "year": target.year if target else "", "name": kecamatan.name if kecamatan else ""}
+    return _("Target %(year)s") % {"year": record.year}
+
+
+def _related(record, name):
+    try:
+        return getattr(record, name)
+    except ObjectDoesNotExist:  # the related row was deleted since
+        return None
+
+
+def _entry(record, model, before, groups=None) -> Entry:
     fields = [f for f in model.history.model._meta.fields if f.name not in SKIP]
     changes = []
     for field in fields:
@@ -75,7 +179,7 @@ def _entry(record, model, before) -> Entry:
             continue
         changes.append((str(field.verbose_name), old, new))
     who = record.history_user.get_username() if record.history_user else _("system")
-    return Entry(record.history_date, who, record.history_type, f"{model._meta.verbose_name} #{record.id}", changes)
+    return Entry(record.history_date, who, record.history_type, _subject(record, model, groups or {}), changes)
 
 
 def _value(record, field):

@@ -66,6 +66,7 @@ class AccessLog(models.Model):
         EXPORT_REPORT = "export_report", _("exported the report workbook")
         DOWNLOAD_DATA = signals.DOWNLOAD_DATA, _("downloaded data for editing")
         IMPORT = signals.IMPORT, _("imported a workbook")
+        EXPORT_AUDIT = "export_audit", _("downloaded the change history")
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)

@@ -5,12 +5,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.audit import latest_changes
+from accounts.forms import AuditFilterForm
 from accounts.models import AccessLog
+from uppka.responses import xlsx_response
+from uppka.scratch import xlsx_workbook
 
 
 @login_required
@@ -36,7 +39,8 @@ def favicon(request):
 
 @login_required
 def audit(request):
-    """DPPKB's audit: the latest changes (who, when, old → new) and who viewed or exported what."""
+    """DPPKB's audit: the changes (who, when, what in words, old → new), filtered and paged,
+    downloadable; and who viewed or exported what."""
     if not request.user.sees_whole_city:
         raise PermissionDenied
     try:
@@ -48,12 +52,50 @@ def audit(request):
         entries = AccessLog.objects.select_related("user")
         if before:
             entries = entries.filter(at__lt=before)
-        entries = list(entries[:50])
-        context = {"view": "access", "entries": entries, "next": entries[-1].at if len(entries) == 50 else None}
-    else:
-        entries = latest_changes(before=before)
-        context = {"view": "changes", "entries": entries, "next": entries[-1].when if len(entries) == 50 else None}
+        entries = list(entries[:PER_PAGE])
+        context = {"view": "access", "entries": entries, "next": entries[-1].at if len(entries) == PER_PAGE else None}
+        return render(request, "accounts/audit.html", context)
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "accounts/audit.html", {"view": "changes", "form": form, "entries": []}, status=400)
+    if request.GET.get("format") == "xlsx":
+        AccessLog.record(request, AccessLog.Action.EXPORT_AUDIT, form.query_string() or _("everything"))
+        entries = latest_changes(before=before, limit=DOWNLOAD_LIMIT, filters=form.cleaned_data)
+        return xlsx_response(lambda file: write_audit(file, entries), f"audit-uppka-{timezone.localdate():%Y-%m-%d}.xlsx")
+    entries = latest_changes(before=before, limit=PER_PAGE, filters=form.cleaned_data)
+    context = {
+        "view": "changes",
+        "form": form,
+        "entries": entries,
+        "query": form.query_string(),
+        "next": entries[-1].when if len(entries) == PER_PAGE else None,
+        "download_limit": DOWNLOAD_LIMIT,
+    }
     return render(request, "accounts/audit.html", context)
+
+
+PER_PAGE = 50
+DOWNLOAD_LIMIT = 10_000
+
+
+def write_audit(out, entries) -> None:
+    """The filtered changes as a workbook: one row per change, values in words."""
+    with xlsx_workbook(out, {"constant_memory": True}) as book:
+        sheet = book.add_worksheet(_("Changes")[:31])
+        head = book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1})
+        headers = [_("When"), _("Who"), _("Kind of change"), _("What"), _("Old → new")]
+        for column, width in enumerate([18, 16, 12, 60, 80]):
+            sheet.set_column(column, column, width)
+        sheet.write_row(0, 0, headers, head)
+        sheet.freeze_panes(1, 0)
+        kinds = {"+": _("added"), "~": _("changed"), "-": _("deleted")}
+        for row, entry in enumerate(entries, start=1):
+            details = "; ".join(f"{field}: {old} → {new}" if old else f"{field}: {new}" for field, old, new in entry.changes)
+            sheet.write_row(row, 0, [
+                formats.date_format(timezone.localtime(entry.when), "j F Y H:i"), entry.who, kinds[entry.kind],
+                entry.subject, details,
+            ])
+        sheet.autofilter(0, 0, max(len(entries), 1), len(headers) - 1)
 
 
 def _moment(text: str) -> dt.datetime | None:

@@ -18,7 +18,7 @@ def test_audit_lists_a_correction_with_who_old_and_new(client, dppkb_user, cadre
     client.force_login(dppkb_user)
     html = client.get("/audit/").content.decode()
     assert "kader_a" in html and "Rp 1.000.000 → Rp 1.250.000" in html
-    assert "diubah" in html and "catatan pendapatan" in html
+    assert "diubah" in html and "Pendapatan Mei 2024, keluarga Sitti Hasnah (KWT-A)" in html
     assert member_a.household.head_nik not in html  # masked even here
 
 
@@ -73,3 +73,86 @@ def test_downloading_data_and_importing_are_logged(client, dppkb_user, tmp_path)
     log = list(AccessLog.objects.order_by("at", "id").values_list("user__username", "action", "target"))
     assert [entry[:2] for entry in log] == [("dppkb_staff", "download_data"), ("dppkb_staff", "import")]
     assert "pendapatan sejak" in log[0][2] and "keluarga baru" in log[1][2]
+
+
+@pytest.fixture
+def changes(cadre_a, dppkb_user, member_a, group_b):
+    """A cadre's correction in group A, a DPPKB correction in group B, a new family."""
+    from tests.factories import make_member
+
+    first = make_reading(member_a.household, dt.date(2024, 5, 1), 1_000_000)
+    first._history_user = cadre_a
+    first.amount = 1_100_000
+    first.save()
+    other = make_member(group_b, head_name="Rahmat Nelayan").household
+    second = make_reading(other, dt.date(2024, 6, 1), 2_000_000)
+    second._history_user = dppkb_user
+    second.amount = 2_500_000
+    second.save()
+    return member_a.household, other
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query, shown, hidden", [
+    ("who=kader_a", "Sitti Hasnah", "Rahmat Nelayan"),
+    ("group=NEL-B", "Rahmat Nelayan", "Sitti Hasnah"),
+    ("what=income&kind=~", "Rp 1.000.000 → Rp 1.100.000", "Keanggotaan"),
+    ("what=membership", "Keanggotaan NEL-B", "Rp 2.000.000 → Rp 2.500.000"),
+    ("since=2999-01-01", "", "Sitti Hasnah"),
+])
+def test_audit_filters_by_who_what_group_kind_and_day(client, dppkb_user, changes, query, shown, hidden):
+    client.force_login(dppkb_user)
+    html = client.get(f"/audit/?view=changes&{query}").content.decode()
+    table = html.split("<tbody>", 1)[1]
+    assert shown in table and hidden not in table
+
+
+@pytest.mark.django_db
+def test_audit_filters_by_family(client, dppkb_user, changes):
+    household, other = changes
+    client.force_login(dppkb_user)
+    table = client.get(f"/audit/?kk={other.kk_number}").content.decode().split("<tbody>", 1)[1]
+    assert "Rahmat Nelayan" in table and "Sitti Hasnah" not in table
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["kk=123", "since=2024-05-02&until=2024-05-01", "what=passwords", "kind=x"])
+def test_bad_audit_filters_get_a_message_and_show_nothing(client, dppkb_user, changes, query):
+    client.force_login(dppkb_user)
+    response = client.get(f"/audit/?{query}")
+    assert response.status_code == 400 and response.context["entries"] == []
+    assert "invalid-feedback" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_filtered_audit_downloads_as_a_workbook_and_the_download_is_logged(client, dppkb_user, changes):
+    import io
+
+    import openpyxl
+
+    client.force_login(dppkb_user)
+    response = client.get("/audit/?view=changes&group=KWT-A&format=xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0] == ("Waktu", "Oleh", "Jenis perubahan", "Apa", "Lama → baru")
+    assert any("Sitti Hasnah" in row[3] and "Rp 1.000.000 → Rp 1.100.000" in row[4] for row in rows[1:])
+    assert not any("Rahmat Nelayan" in row[3] for row in rows[1:])
+    assert AccessLog.objects.filter(user=dppkb_user, action="export_audit", target__contains="group=KWT-A").exists()
+
+
+@pytest.mark.django_db
+def test_the_older_link_keeps_the_filters(client, dppkb_user, member_a):
+    for month in range(1, 13):
+        for year in range(2019, 2024):
+            make_reading(member_a.household, dt.date(year, month, 1), 1)
+    client.force_login(dppkb_user)
+    html = client.get("/audit/?what=income").content.decode()
+    assert 'href="?view=changes&amp;what=income&amp;before=' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["cadre_a", "opd_user"])
+def test_only_dppkb_downloads_the_audit(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get("/audit/?format=xlsx").status_code == 403
+

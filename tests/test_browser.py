@@ -269,3 +269,21 @@ def test_dppkb_checks_the_register_then_closes_the_month(page, live_server, dppk
     expect(page.get_by_role("alert")).to_have_text(re.compile(r"^Bulan [A-Z][a-z]+ \d{4} ditutup\.$"))  # not 2026-10
     assert ClosedMonth.objects.filter(period=reporting_month()).exists()
     assert console_errors == []
+
+
+def test_dppkb_reads_and_filters_the_change_history(page, live_server, dppkb_user, cadre_a, group_with_history, console_errors):
+    reading = group_with_history[0].readings.order_by("-period").first()
+    reading._history_user = cadre_a
+    reading.amount = 1_234_000
+    reading.save()
+    log_in(page, live_server, "dppkb_staff")
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/audit/")
+    page.get_by_label("Oleh (nama pengguna)").fill("kader_a")
+    page.get_by_label("Kode kelompok").fill("KWT-A")
+    page.get_by_role("button", name="Tampilkan").click()
+    rows = page.locator("table.table-audit tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(re.compile(r"Pendapatan [A-Z][a-z]+ \d{4}, keluarga Ani Lestari \(KWT-A\)"))
+    expect(rows.first).to_contain_text("Rp 1.000.000 → Rp 1.234.000")
+    assert console_errors == []

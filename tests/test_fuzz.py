@@ -41,7 +41,8 @@ ODD = [
 # the report reads sort and page side by side once its filters are valid.
 REPORT_FILTERS = [("as_of", "opd", "group_type", "kecamatan", "kelurahan")]
 QUERY_PARAMETERS = {
-    "/audit/": [("before",), ("view",)],
+    "/audit/": [("before",), ("view",), ("who", "what", "kind", "group", "kk", "since", "until"), ("format",)],
+    "/audit/?format=xlsx&": [("who", "what", "kind", "group", "kk", "since", "until")],
     "/audit/?view=access&": [("before",)],
     "/reports/": [*REPORT_FILTERS, ("sort", "page")],
     "/reports/export.xlsx": [*REPORT_FILTERS, ("sort",)],
