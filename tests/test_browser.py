@@ -140,8 +140,15 @@ def test_dppkb_sees_the_dashboard_and_drills_down_to_a_household(
     expect(page.get_by_role("heading", name="KWT Melati")).to_be_visible()
     assert page.locator("#members-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
     assert page.locator("#changes-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
+    axes = page.locator("#changes-chart").evaluate(
+        "c => { const s = Chart.getChart(c).options.scales; return [s.x.title.text, s.y.title.text]; }"
+    )
+    assert axes == ["Perubahan pendapatan bulanan (Rp)", "Keluarga"], axes
     page.get_by_role("link", name="Ani Lestari").click()
     expect(page.get_by_role("heading", name="Ani Lestari")).to_be_visible()
+    months = page.locator("#income-chart").evaluate("c => Chart.getChart(c).data.labels")
+    assert months and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months  # "Okt 2026", not 2026-10
+    expect(page.get_by_text(re.compile("bulan bergabung dengan kelompok"))).to_be_visible()
     expect(page.get_by_role("definition").filter(has_text=group_with_history[0].head_nik)).to_be_visible()  # whole NIK
     assert console_errors == []
 
@@ -160,7 +167,7 @@ def test_opd_user_downloads_the_excel_report_matching_the_page(
         page.get_by_role("link", name="Unduh Excel").click()
     path = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(path)
-    assert path.name.startswith("laporan-uppka-")
+    assert path.name.startswith("laporan-uppka-distan-")  # the OPD's code, not the user name
     book = openpyxl.load_workbook(path)
     group = next(r for r in book["Kelompok"].iter_rows(min_row=2, values_only=True) if r[0] == "KWT-A")
     rupiah = lambda n: "Rp " + f"{n:,}".replace(",", ".")  # noqa: E731
