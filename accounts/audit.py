@@ -2,15 +2,17 @@
 
 import datetime as dt
 import heapq
+import itertools
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from groups.models import Group, KecamatanTarget, PovertyLine, Target
+from households.history import NOT_RECORDED
 from households.identity import mask_nik
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from uppka.formats import display_value, format_rupiah
+from uppka.formats import display_value, format_number, format_rupiah
 
 AUDITED = [Household, Membership, IncomeReading, Target, KecamatanTarget, ClosedMonth, Group, PovertyLine]
 SKIP = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "recorded_at", "created_at"}
@@ -36,9 +38,14 @@ WHAT = {
 }
 
 
-def latest_changes(*, before: dt.datetime | None, limit: int = 50, filters: dict | None = None) -> list[Entry]:
+def latest_changes(
+    *, before: dt.datetime | None, limit: int = 50, filters: dict | None = None, seen: int = 0
+) -> list[Entry]:
     """The latest changes before a moment, newest first, matching the filters (see
-    ``AuditFilterForm``); a few queries per audited model whatever the limit."""
+    ``AuditFilterForm``); a few queries per audited model whatever the limit.
+
+    ``seen``: how many changes made at the moment ``before`` itself were already shown (one
+    save stamps all its rows with one moment, so a page can end in the middle of them)."""
     filters = filters or {}
     batches = []
     for model in WHAT.get(filters.get("what") or "", AUDITED):
@@ -47,9 +54,10 @@ def latest_changes(*, before: dt.datetime | None, limit: int = 50, filters: dict
         if history is None:
             continue
         if before:
-            history = history.filter(history_date__lt=before)
-        batches.append([(record, model) for record in history[:limit]])
+            history = history.filter(history_date__lte=before) if seen else history.filter(history_date__lt=before)
+        batches.append([(record, model) for record in history[: limit + seen]])
     merged = heapq.merge(*batches, key=lambda item: item[0].history_date, reverse=True)
+    merged = itertools.islice(merged, seen, None)  # the changes at ``before`` already shown come first
     chosen = [item for _, item in zip(range(limit), merged)]
     previous = _previous_versions(chosen)
     families = {r.id if m is Household else r.household_id for r, m in chosen if m in (Household, IncomeReading, Membership)}
@@ -70,15 +78,15 @@ def _filtered(model, history, filters):
         history = history.filter(history_date__date__lte=filters["until"])
     code, kk = filters.get("group"), filters.get("kk")
     if code:
-        in_group = Membership.objects.filter(group__code=code).values("household_id")
+        in_group = Membership.objects.filter(group__code__iexact=code).values("household_id")
         if model is IncomeReading:
             history = history.filter(household_id__in=in_group)
         elif model is Membership:
-            history = history.filter(group__code=code)
+            history = history.filter(group__code__iexact=code)
         elif model is Household:
             history = history.filter(id__in=in_group)
         elif model is Group:
-            history = history.filter(code=code)
+            history = history.filter(code__iexact=code)
         else:
             return None
     if kk:
@@ -173,6 +181,8 @@ def _entry(record, model, before, groups=None) -> Entry:
     for field in fields:
         new = _show(field, _value(record, field))
         old = _show(field, _value(before, field)) if before else ""
+        if before is None and record.history_type == "~":  # loaded without its history (demo data)
+            old = NOT_RECORDED()
         if record.history_type == "~" and before is not None and old == new:
             continue
         if record.history_type == "+" and not new:
@@ -199,4 +209,8 @@ def _show(field, value) -> str:
         return mask_nik(value)  # even DPPKB's audit list does not need the whole NIK
     if field.name == "amount":
         return format_rupiah(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.name == "households":
+        return format_number(value)
     return display_value(field.name, value)

@@ -2,6 +2,7 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +52,20 @@ class AuditFilterForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", gettext_lazy("The end is before the start."))
         return data
+
+    def described(self) -> str:
+        """The filters in words, for the access log: "Oleh: kader1; Apa: Pendapatan"."""
+        parts = []
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            if isinstance(field, forms.ChoiceField):
+                value = dict(field.choices)[value]
+            elif hasattr(value, "year"):
+                value = date_format(value, "j F Y")
+            parts.append(f"{field.label}: {value}")
+        return "; ".join(parts) or str(gettext_lazy("everything"))
 
     def query_string(self) -> str:
         return "&".join(f"{name}={quote(str(self.data[name]))}" for name in self.fields if self.data.get(name))

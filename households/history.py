@@ -56,6 +56,10 @@ def change_history(household: Household, *, user, memberships: set[int] | None =
     return changes[:LIMIT]
 
 
+def NOT_RECORDED() -> str:  # noqa: N802 - a translated constant
+    return _("(not recorded)")
+
+
 def _who(record) -> str:
     return record.history_user.get_username() if record.history_user else _("system")
 
@@ -66,11 +70,14 @@ def _changes(model, before, record, show_nik):
     if record.history_type == "-":
         return [Change(record.history_date, who, subject, _("deleted"), "", "")]
     result = []
+    unknown = before is None and record.history_type == "~"  # data loaded without its history (demo data)
     for name in TRACKED[model]:
         new = _display(model, record, name, show_nik)
-        old = _display(model, before, name, show_nik) if before else ""
+        old = _display(model, before, name, show_nik) if before else (NOT_RECORDED() if unknown else "")
         if before is None and not new:
             continue
+        if unknown and name == "period":
+            continue  # a reading's month never changes: its subject names it
         if before is None or old != new:
             label = str(model._meta.get_field(name).verbose_name)
             result.append(Change(record.history_date, who, subject, label, old, new))

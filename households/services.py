@@ -14,7 +14,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from groups.models import Group
 from households import figures
 from households.models import ClosedMonth, Household, IncomeReading, Membership
-from uppka.months import end_of_month, month_before, not_in_future, this_month
+from uppka.months import end_of_month, month_before, month_of, not_in_future, this_month
 
 
 class ConflictError(Exception):
@@ -35,6 +35,19 @@ class SaveResult:
 def may_change_closed_months(user) -> bool:
     """A closed month is read-only for cadres; DPPKB (and administrators) can still correct it."""
     return user.sees_whole_city
+
+
+def check_open_from(*, user, day: dt.date, field: str) -> None:
+    """A membership starting or ending on ``day`` counts in the register of that month and of
+    every month after it: a cadre may not date it into a closed month's register."""
+    if may_change_closed_months(user):
+        return
+    closed = ClosedMonth.objects.filter(period__gte=month_of(day)).order_by("-period").first()
+    if closed:
+        raise ValidationError({field: _(
+            "%(month)s is closed: a date on or before its last day would change its register. "
+            "Choose a later date, or ask DPPKB."
+        ) % {"month": date_format(closed.period, "F Y")}})
 
 
 def check_may_record(*, user, period: dt.date, household_ids) -> None:
@@ -198,6 +211,7 @@ def register_household(
     earliest = earliest_join_for(by, household)
     if earliest and joined_on < earliest:
         raise ValidationError({"joined_on": too_early_to_join(earliest)})
+    check_open_from(user=by, day=joined_on, field="joined_on")
     if created:
         household = Household(**details)
         household.full_clean()
@@ -218,11 +232,12 @@ def register_household(
 
 
 @transaction.atomic
-def record_leaving(*, membership: Membership, left_on: dt.date) -> Membership:
+def record_leaving(*, membership: Membership, left_on: dt.date, by) -> Membership:
     """Record that a household left a group on a date (history keeps who and when)."""
     if left_on < membership.joined_on:
         raise ValidationError(_("A household cannot leave before it joined."))
     not_in_future(left_on)
+    check_open_from(user=by, day=left_on, field="left_on")
     membership.left_on = left_on
     membership.save(update_fields=["left_on"])
     return membership

@@ -63,7 +63,8 @@ def cadre_home(request):
         group.missing = [m.household for m in members[group.id] if m.household_id not in reported]
         group.reported_count = group.active_count - len(group.missing)
         group.percent = group.reported_count * 100 / group.active_count if group.active_count else None
-    return render(request, "households/cadre_home.html", {"groups": groups, "period": period})
+    context = {"groups": groups, "period": period, "closed": ClosedMonth.objects.is_closed(period)}
+    return render(request, "households/cadre_home.html", context)
 
 
 @login_required
@@ -249,7 +250,7 @@ def leave(request, pk, membership_pk):
     form = LeaveForm(request.POST, prefix=f"m{membership.pk}")
     if form.is_valid():
         try:
-            services.record_leaving(membership=membership, left_on=form.cleaned_data["left_on"])
+            services.record_leaving(membership=membership, left_on=form.cleaned_data["left_on"], by=request.user)
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
         else:
@@ -288,6 +289,9 @@ def months(request):
                 services.close_month(period=period, by=request.user)
                 messages.success(request, _("%(month)s is closed.") % {"month": date_format(period, "F Y")})
             else:
+                if request.POST.get("confirm") != "1":
+                    messages.error(request, _("Tick the box to confirm reopening the month."))
+                    return redirect("households:months")
                 services.reopen_month(period=period, by=request.user)
                 messages.success(request, _("%(month)s is open again.") % {"month": date_format(period, "F Y")})
         except ValidationError as e:

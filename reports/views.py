@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -142,9 +143,12 @@ def export(request):
     data = form.cleaned_data
     with translation.override("id"):  # the access log reads like the workbook's header
         described = describe(data, request.user)
-    logged = [*described.filters, ("Per bulan", f"{data['as_of']:%Y-%m}")]
+        logged = [*described.filters, ("Per bulan", date_format(data["as_of"], "F Y"))]
     AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, "; ".join(f"{label}: {value}" for label, value in logged))
     scope = described.opd_code or ("kota" if request.user.sees_whole_city else request.user.get_username())
+    for key in ("group_type", "kecamatan", "kelurahan"):  # each selection its own file name
+        if data.get(key):
+            scope += f"-{data[key].code}"
     return xlsx_response(
         lambda file: export_report(
             file,

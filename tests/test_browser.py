@@ -149,6 +149,9 @@ def test_dppkb_sees_the_dashboard_and_drills_down_to_a_household(
     months = page.locator("#income-chart").evaluate("c => Chart.getChart(c).data.labels")
     assert months and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months  # "Okt 2026", not 2026-10
     expect(page.get_by_text(re.compile("bulan bergabung dengan kelompok"))).to_be_visible()
+    first = page.locator("#income-chart").bounding_box()["height"]
+    page.wait_for_timeout(1000)
+    assert page.locator("#income-chart").bounding_box()["height"] == first <= 300  # the chart does not keep growing
     expect(page.get_by_role("definition").filter(has_text=group_with_history[0].head_nik)).to_be_visible()  # whole NIK
     assert console_errors == []
 

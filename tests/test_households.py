@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from households.models import ClosedMonth, Household, IncomeReading, Membership
@@ -301,7 +302,9 @@ def test_dppkb_closes_and_reopens_a_month_and_both_are_logged(client, dppkb_user
     month = f"{LAST_MONTH:%Y-%m}"
     client.post("/bulan/", {"month": month, "action": "close", "confirm": "1"})
     assert ClosedMonth.objects.filter(period=LAST_MONTH, closed_by=dppkb_user).exists()
-    client.post("/bulan/", {"month": month, "action": "reopen"})
+    client.post("/bulan/", {"month": month, "action": "reopen"})  # not confirmed: stays closed
+    assert ClosedMonth.objects.exists()
+    client.post("/bulan/", {"month": month, "action": "reopen", "confirm": "1"})
     assert not ClosedMonth.objects.exists()
     log = list(ClosedMonth.history.order_by("history_date").values_list("history_type", "history_user__username"))
     assert log == [("+", "dppkb_staff"), ("-", "dppkb_staff")]
@@ -411,3 +414,36 @@ def test_every_registration_mistake_shows_at_once(client, cadre_a, group_a):
     data = new_family(kelurahan=group_a.kelurahan_id, head_nik="7373013206800042", joined_on="2999-01-01")
     html = client.post(register_url(), data).content.decode()
     assert "tanggal lahir" in html and "masa depan" in html
+
+
+@pytest.mark.django_db
+def test_a_cadre_cannot_date_a_join_or_a_leaving_into_a_closed_month(client, cadre_a, dppkb_user, group_a):
+    """Found by the journey check: a back-dated registration or leaving changed a closed
+    month's register (its active members)."""
+    from households import services
+
+    member = make_member(group_a, joined_on=LAST_MONTH.replace(year=LAST_MONTH.year - 1))
+    ClosedMonth.objects.create(period=LAST_MONTH, closed_by=dppkb_user)
+    with pytest.raises(ValidationError, match="ditutup"):
+        services.record_leaving(membership=member, left_on=LAST_MONTH.replace(day=5), by=cadre_a)
+    member.refresh_from_db()
+    assert member.left_on is None
+    services.record_leaving(membership=member, left_on=TODAY.replace(day=1), by=cadre_a)  # after the closed month
+    details = {"kk_number": "7373010101990007", "head_nik": member.household.head_nik[:-4] + "9999",
+               "head_name": "Keluarga Baru", "kelurahan": member.household.kelurahan, "family_size": 3, "kb_method": "PIL"}
+    with pytest.raises(ValidationError, match="ditutup"):
+        services.register_household(group=group_a, joined_on=LAST_MONTH.replace(day=15), baseline_amount=1_000_000,
+                                    by=cadre_a, details=details)
+    assert not Household.objects.filter(kk_number="7373010101990007").exists()
+    member.left_on = None
+    services.record_leaving(membership=member, left_on=LAST_MONTH.replace(day=5), by=dppkb_user)  # DPPKB may
+
+
+@pytest.mark.django_db
+def test_the_cadre_home_says_when_the_reporting_month_is_closed(client, cadre_a, dppkb_user, group_a):
+    client.force_login(cadre_a)
+    assert "sudah ditutup" not in client.get("/kader/").content.decode()
+    ClosedMonth.objects.create(period=LAST_MONTH, closed_by=dppkb_user)
+    html = client.get("/kader/").content.decode()
+    assert "sudah ditutup" in html and "Lihat pendapatan" in html and "Isi pendapatan" not in html
+

@@ -366,7 +366,7 @@ class World:
         days = self.rng.randint(-3, -1) if self.rng.random() < 0.25 else self.rng.randint(0, max(span, 0))
         left = membership.joined_on + dt.timedelta(days=days)  # before joining: refused
         label = f"membership {membership.pk} (family {membership.household_id}) leaves on {left}"
-        return self.may_fail(label, lambda: services.record_leaving(membership=membership, left_on=left), ValidationError)
+        return self.may_fail(label, lambda: services.record_leaving(membership=membership, left_on=left, by=self.dppkb), ValidationError)
 
     def set_active(self):
         household = self.household()

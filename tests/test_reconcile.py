@@ -138,3 +138,18 @@ def test_the_admin_refuses_kecamatan_targets_that_do_not_add_up(admin_client):
     assert admin_client.post("/admin/groups/target/add/", data).status_code == 302
     assert Target.objects.filter(year=2032).exists()
     assert Membership.objects.count() == 0  # nothing else touched
+
+
+def test_each_selection_downloads_under_its_own_name(client, dppkb_user, city, group_a):
+    kecamatan = group_a.kelurahan.kecamatan
+    client.force_login(dppkb_user)
+    response = client.get("/reports/export.xlsx", {"group_type": "KWT", "kecamatan": kecamatan.code})
+    name = re.search(r'filename="([^"]+)"', response["Content-Disposition"]).group(1)
+    assert name.startswith(f"laporan-uppka-kota-kwt-{kecamatan.code}".lower())
+
+
+def test_filtering_again_keeps_the_sort(client, dppkb_user, city):
+    client.force_login(dppkb_user)
+    html = client.get("/reports/", {"sort": "-change"}).content.decode()
+    form = html.split('<form method="get"', 1)[1].split("</form>", 1)[0]
+    assert '<input type="hidden" name="sort" value="-change">' in form
