@@ -156,7 +156,7 @@ class HouseholdForm(forms.ModelForm):
         self.fields["kk_number"].disabled = True
         self.fields["head_nik"].widget.attrs.update(inputmode="numeric")
         self.fields["family_size"].widget.attrs.update(min=1)
-        self.fields["kelurahan"].queryset = self.fields["kelurahan"].queryset.select_related("kecamatan")
+        self.fields["kelurahan"].queryset = self.fields["kelurahan"].queryset.select_related("kecamatan").order_by("name")
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.warnings = []
