@@ -229,6 +229,11 @@ COPIED_FIELDS = {
 FANNING_OUT = (Group, WorkingTeam, Kelurahan)  # a save rewrites many households' rows
 
 
+def _copies_nothing(sender, update_fields) -> bool:
+    """A save of named fields none of which the kept rows copy."""
+    return update_fields is not None and not {f.removesuffix("_id") for f in update_fields} & COPIED_FIELDS[sender]
+
+
 def _attnames(model) -> list[str]:
     return [model._meta.get_field(name).attname for name in sorted(COPIED_FIELDS[model])]
 
@@ -239,7 +244,7 @@ def _note_before_save(sender, instance, update_fields=None, **kwargs):
     (``load_areas`` saves every kelurahan, most of them unchanged)."""
     if instance.pk is None:
         return
-    if update_fields is not None and not {f.removesuffix("_id") for f in update_fields} & COPIED_FIELDS[sender]:
+    if _copies_nothing(sender, update_fields):
         return
     if sender in FANNING_OUT:
         names = _attnames(sender)
@@ -253,7 +258,7 @@ def _note_before_save(sender, instance, update_fields=None, **kwargs):
 def _refresh_one(sender, instance, update_fields=None, **kwargs):
     """After a save or delete through the ORM, loaddata included (its rows arrive in any
     order, and each save refreshes what depends on it, so the last one leaves them right)."""
-    if update_fields is not None and not {f.removesuffix("_id") for f in update_fields} & COPIED_FIELDS[sender]:
+    if _copies_nothing(sender, update_fields):
         return
     if getattr(instance, "_kept_figures_unchanged", False):
         return

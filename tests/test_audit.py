@@ -189,3 +189,11 @@ def test_audit_names_kb_methods_and_finds_a_group_whatever_its_case(client, dppk
     table = client.get("/audit/?group=kwt-a&what=household").content.decode().split("<tbody>", 1)[1]
     assert household.head_name in table and ": IUD" not in table
     assert household.get_kb_method_display() in table
+
+
+@pytest.mark.django_db
+def test_the_audit_offers_date_boxes_and_counts_with_a_thousands_dot(client, dppkb_user):
+    client.force_login(dppkb_user)
+    html = client.get("/audit/").content.decode()
+    assert 'type="date" name="since"' in html and 'type="text" name="who"' in html
+    assert "paling banyak 10.000 perubahan" in html
