@@ -19,6 +19,17 @@ DESKTOP = {"width": 1366, "height": 800}
 LAST_MONTH = month_before(timezone.localdate().replace(day=1))
 
 
+def chart(page, canvas_id, expression="c => Chart.getChart(c)"):
+    """Evaluate `expression` on the chart drawn in `canvas_id`, once the page's script has drawn it.
+
+    The chart scripts sit at the end of the body, so a heading can be visible before they run."""
+    page.wait_for_function(
+        "id => { const c = document.getElementById(id); return !!(c && window.Chart && Chart.getChart(c) && c.width > 0); }",
+        arg=canvas_id,
+    )
+    return page.locator("#" + canvas_id).evaluate(expression)
+
+
 def log_in(page, live_server, username):
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -87,7 +98,7 @@ def test_cadre_enters_a_month_corrects_it_and_registers_a_family(
     page.goto(f"{live_server.url}/keluarga/{group_with_history[0].pk}/")
     correction = page.get_by_role("row").filter(has_text="Rp 1.100.000").filter(has_text="Rp 1.150.000")
     expect(correction).to_contain_text("kader_a")
-    assert page.locator("#income-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
+    assert chart(page, "income-chart")
     assert console_errors == []
 
 
@@ -131,22 +142,22 @@ def test_dppkb_sees_the_dashboard_and_drills_down_to_a_household(
     expect(page.get_by_role("heading", name="Dasbor")).to_be_visible()
     expect(page.get_by_text("3 / 100")).to_be_visible()
     expect(page.get_by_role("progressbar", name="Capaian target")).to_be_visible()
-    assert page.locator("#opd-chart").evaluate("c => c.width > 0 && Chart.getChart(c).data.datasets[1].data.length > 0")
+    assert chart(page, "opd-chart", "c => Chart.getChart(c).data.datasets[1].data.length > 0")
 
     page.get_by_role("link", name="Laporan lengkap").click()
     page.get_by_role("link", name="OPD DISTAN – Dinas Pertanian").click()
     expect(page).to_have_url(re.compile(r"opd=DISTAN"))
     page.get_by_role("link", name="KWT-A").click()
     expect(page.get_by_role("heading", name="KWT Melati")).to_be_visible()
-    assert page.locator("#members-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
-    assert page.locator("#changes-chart").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
-    axes = page.locator("#changes-chart").evaluate(
-        "c => { const s = Chart.getChart(c).options.scales; return [s.x.title.text, s.y.title.text]; }"
+    assert chart(page, "members-chart")
+    assert chart(page, "changes-chart")
+    axes = chart(
+        page, "changes-chart", "c => { const s = Chart.getChart(c).options.scales; return [s.x.title.text, s.y.title.text]; }"
     )
     assert axes == ["Perubahan pendapatan bulanan (Rp)", "Keluarga"], axes
     page.get_by_role("link", name="Ani Lestari").click()
     expect(page.get_by_role("heading", name="Ani Lestari")).to_be_visible()
-    months = page.locator("#income-chart").evaluate("c => Chart.getChart(c).data.labels")
+    months = chart(page, "income-chart", "c => Chart.getChart(c).data.labels")
     assert months and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months  # "Okt 2026", not 2026-10
     expect(page.get_by_text(re.compile("bulan bergabung dengan kelompok"))).to_be_visible()
     first = page.locator("#income-chart").bounding_box()["height"]
