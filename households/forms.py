@@ -21,16 +21,24 @@ def error_text(form) -> str:
     return " ".join(message for errors in form.errors.values() for message in errors)
 
 
-ROW_FIELD = re.compile(r"^(amount|was|confirm)_(\d+)$")
+ROW_FIELD = re.compile(r"^(amount|was|confirm|choose|conflict)_(\d+)$")
+MINE, THEIRS = "mine", "theirs"
 
 
 class EntrySheetForm(forms.Form):
     """One amount field per active member. Only rows of this sheet are accepted: any other
-    household id, or a missing row, means the form was tampered with or is stale."""
+    household id, or a missing row, means the form was tampered with or is stale.
 
-    def __init__(self, *args, rows, **kwargs):
+    A row someone else saved after the sheet was opened comes back as a conflict: the
+    cadre's amount stays in the field, the saved one is shown beside it, and the next save
+    keeps whichever the cadre chooses (``choose_<id>``)."""
+
+    def __init__(self, *args, rows, conflicts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = {row.household.id: row for row in rows}
+        self.conflicts = set(conflicts) | {
+            hid for hid in self.rows if self.data.get(f"conflict_{hid}")
+        }
         for hid, row in self.rows.items():
             shown = "" if row.amount is None else str(row.amount)
             self.fields[f"amount_{hid}"] = forms.CharField(
@@ -43,6 +51,17 @@ class EntrySheetForm(forms.Form):
             self.fields[f"confirm_{hid}"] = forms.BooleanField(
                 required=False, label=gettext_lazy("Yes, this amount is right")
             )
+            if hid in self.conflicts:
+                self.fields[f"choose_{hid}"] = forms.ChoiceField(
+                    required=False,
+                    widget=forms.RadioSelect,
+                    choices=[
+                        (MINE, gettext_lazy("Keep my amount (above)")),
+                        (THEIRS, _("Keep the saved amount: %(amount)s") % {
+                            "amount": format_rupiah(row.amount) if row.amount is not None else _("none")}),
+                    ],
+                )
+                self.fields[f"conflict_{hid}"] = forms.CharField(required=False, initial="1", widget=forms.HiddenInput)
 
     def clean(self):
         data = self.data
@@ -57,6 +76,13 @@ class EntrySheetForm(forms.Form):
             field = f"amount_{hid}"
             text = (self.cleaned_data.get(field) or "").strip()
             was = self.cleaned_data.get(f"was_{hid}") or ""
+            if hid in self.conflicts:
+                choice = self.cleaned_data.get(f"choose_{hid}")
+                if choice == THEIRS:
+                    continue  # the stored amount stays; nothing to write
+                if choice != MINE:
+                    self.add_error(field, _("Someone else saved another amount: choose which one to keep."))
+                    continue
             if not text:
                 if row.amount is not None:
                     self.add_error(field, _("A recorded income cannot be emptied; enter the right amount."))
@@ -78,12 +104,20 @@ class EntrySheetForm(forms.Form):
             self.expected[hid] = int(was) if was.isdigit() else None
         return self.cleaned_data
 
+    def rows_to_check(self) -> int:
+        """How many rows carry a problem (shown as a count above the sheet)."""
+        return sum(1 for hid in self.rows if self.has_error(f"amount_{hid}"))
+
     def row_fields(self):
-        """(row, amount field, confirm field or None) for the template, in sheet order."""
+        """Per row, in sheet order: the row, its amount field, the amount it had when the page
+        was opened, the confirmation checkbox (or None), the conflict choice (or None) and
+        whether this is the first row with a problem (it takes the focus)."""
         flagged = getattr(self, "needs_confirmation", set())
+        first = next((hid for hid in self.rows if self.has_error(f"amount_{hid}")), None)
         for hid, row in self.rows.items():
             confirm = self[f"confirm_{hid}"] if hid in flagged or self.data.get(f"confirm_{hid}") else None
-            yield row, self[f"amount_{hid}"], self[f"was_{hid}"], confirm
+            choice = (self[f"choose_{hid}"], self[f"conflict_{hid}"]) if hid in self.conflicts else None
+            yield row, self[f"amount_{hid}"], self[f"was_{hid}"], confirm, choice, hid == first
 
 
 class AmountField(forms.CharField):
@@ -104,7 +138,10 @@ class DateInput(forms.DateInput):
 
 
 class KkSearchForm(forms.Form):
-    kk_number = forms.CharField(label=gettext_lazy("KK number (16 digits)"), max_length=40)
+    kk_number = forms.CharField(
+        label=gettext_lazy("KK number (16 digits)"), max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
     def clean_kk_number(self):
         kk = normalize_number(self.cleaned_data["kk_number"])

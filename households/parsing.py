@@ -67,7 +67,46 @@ def _read_number(compact: str) -> Decimal:
         if pattern.match(compact):
             number = compact.replace(thousands, "") if thousands else compact
             return Decimal(number.replace(decimal, ".") if decimal else number)
-    raise _invalid()
+    raise _why_not_a_number(compact)
+
+
+# Letters that people (or a phone's autocorrect) put where a digit belongs.
+_LOOKALIKES = {"o": "0", "l": "1", "i": "1"}
+
+
+def _why_not_a_number(compact: str) -> ValidationError:
+    """Say what is wrong with an amount that is not a number, as precisely as we can."""
+    if not compact:
+        return _invalid()
+    without_unit = re.sub(r"(jt|juta|rb|ribu|k)$", "", compact)
+    if without_unit != compact and not re.search(r"[^0-9.,]", without_unit):
+        return _invalid()  # a unit after a number that is not one: the general example helps most
+    letters = set(re.sub(r"[0-9.,]", "", compact))
+    if letters and letters <= _LOOKALIKES.keys() and re.search(r"[0-9]", compact):
+        digits = "".join(_LOOKALIKES.get(c, c) for c in compact)
+        try:
+            _read_number(digits)
+        except ValidationError:
+            pass
+        else:
+            if "o" in letters:
+                return ValidationError(
+                    _("There is a letter O where a zero belongs; type the digit 0 instead."), code="invalid"
+                )
+            return ValidationError(
+                _("There is a letter l or I where a one belongs; type the digit 1 instead."), code="invalid"
+            )
+    if letters:
+        return ValidationError(
+            _("Only digits belong in an amount (with dots between thousands), for example 1.250.000."),
+            code="invalid",
+        )
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)+", compact):
+        return ValidationError(
+            _("A dot separates thousands, so three digits follow each dot, for example 1.250.000."),
+            code="invalid",
+        )
+    return _invalid()
 
 
 def parse_period(text) -> dt.date:

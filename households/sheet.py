@@ -27,10 +27,16 @@ class SheetRow:
     usual: int | None  # median of earlier readings, None when too few to judge
 
     def is_outlier(self, amount: int) -> bool:
-        """More than 3× or less than a third of the household's usual income."""
+        """More than 3× or less than a third of the household's usual income, and of its
+        latest earlier reading too: once an unusual amount has been saved (confirmed), the
+        next month near it is the household's new level, not a typing error."""
         if not self.usual or amount == self.amount:
             return False
-        return amount > 3 * self.usual or amount * 3 < self.usual
+        return _far(amount, self.usual) and (self.previous_amount is None or _far(amount, self.previous_amount))
+
+
+def _far(amount: int, reference: int) -> bool:
+    return amount > 3 * reference or amount * 3 < reference
 
 
 def active_members(group_ids, period: dt.date):

@@ -104,6 +104,7 @@ def entry_sheet(request, code, month):
     writable = can_edit and (not closed or services.may_change_closed_months(request.user))
     rows = sheet_rows(group, period)
     form = EntrySheetForm(request.POST or None, rows=rows)
+    sheet = f"{group.code}/{period:%Y-%m}"
     if request.method == "POST":
         if not writable:
             raise PermissionDenied
@@ -113,25 +114,65 @@ def entry_sheet(request, code, month):
                     period=period, amounts=form.amounts, expected=form.expected, by=request.user
                 )
             except services.ConflictError as e:
-                names = ", ".join(r.household.head_name for r in rows if r.household.id in e.household_ids)
-                form.add_error(
-                    None,
-                    _("Someone else saved this month for %(names)s after you opened the page. "
-                      "Nothing was saved; the page now shows the stored amounts.") % {"names": names},
-                )
+                form = _conflict_form(request.POST, group, period, e.household_ids)
             else:
                 messages.success(
                     request,
                     _("Saved: %(created)s new, %(updated)s corrected.")
                     % {"created": result.created, "updated": result.updated},
                 )
-                return redirect("households:entry_sheet", code=group.code, month=month)
+                request.session[SAVED_SHEET] = sheet  # the page's draft on the phone can go
+                return redirect("households:entry_sheet", code=group.code, month=f"{period:%Y-%m}")
+    just_saved = request.method == "GET" and request.session.pop(SAVED_SHEET, None) == sheet
+    filled = sum(1 for row in rows if row.amount is not None)
     context = {
         "group": group, "period": period, "form": form, "writable": writable, "closed": closed,
         "can_edit": can_edit, "previous": month_before(period),
         "next": None if period >= current else month_after(period),
+        "draft_key": f"{request.user.pk}:{sheet}", "just_saved": just_saved,
+        "filled": filled, "total": len(rows), "sheet_text": _sheet_text(),
     }
     return render(request, "households/entry_sheet.html", context)
+
+
+SAVED_SHEET = "saved_sheet"
+
+
+def _sheet_text() -> dict[str, str]:
+    """What static/js/sheet.js says, translated here (the script holds no words)."""
+    return {
+        "count": _("%(filled)s/%(total)s filled"),
+        "restored": _("What you typed at %(time)s and did not save was restored from this phone "
+                      "(%(count)s rows). It is not saved yet: press Save all."),
+        "left_out": _("%(count)s rows of it were left out: those members are no longer on this sheet."),
+        "unsaved": _("Not saved yet: what you typed is only on this phone."),
+        "saving": _("Saving…"),
+        "offline_status": _("No signal: what you typed stays on this phone."),
+        "offline": _("No connection, so nothing was saved, but nothing is lost: what you typed stays on this "
+                     "phone. Press Save all again when there is signal."),
+        "failed": _("The server could not save (error %(status)s). What you typed stays on this phone; "
+                    "try again in a moment."),
+    }
+
+
+def _conflict_form(data, group, period, household_ids) -> EntrySheetForm:
+    """The sheet again after someone else saved some of its rows: the cadre's amounts stay,
+    each conflicting row shows the amount now stored and asks which one to keep."""
+    rows = sheet_rows(group, period)
+    stored = {row.household.id: row.amount for row in rows}
+    data = data.copy()
+    for hid in household_ids:
+        data[f"was_{hid}"] = "" if stored.get(hid) is None else str(stored[hid])
+        data.pop(f"choose_{hid}", None)
+    form = EntrySheetForm(data, rows=rows, conflicts=household_ids)
+    form.is_valid()
+    names = ", ".join(row.household.head_name for row in rows if row.household.id in household_ids)
+    form.add_error(
+        None,
+        _("Someone else saved this month for %(names)s after you opened the page. Nothing was saved. "
+          "The saved amount is shown under yours: choose which one to keep, then save again.") % {"names": names},
+    )
+    return form
 
 
 @login_required

@@ -65,7 +65,7 @@ def test_cadre_enters_a_month_corrects_it_and_registers_a_family(
     page.get_by_label("Budi Santoso").fill("satu juta")
     page.get_by_label("Citra Dewi").fill("2,1 jt")
     page.get_by_role("button", name="Simpan semua").click()
-    expect(page.get_by_text("Tulis jumlah dalam Rupiah")).to_be_visible()
+    expect(page.get_by_text("Jumlah hanya berisi angka")).to_be_visible()
     assert not IncomeReading.objects.filter(period=LAST_MONTH).exists()
 
     page.get_by_label("Budi Santoso").fill("Rp 1.600.000")

@@ -1,6 +1,7 @@
 """The monthly entry sheet: one group, one month, saved whole or not at all."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -90,8 +91,12 @@ def test_one_bad_row_saves_nothing_and_marks_the_row(client, cadre_a, members):
     html = response.content.decode()
     assert response.status_code == 200
     assert amounts() == {}
-    assert "Tulis jumlah dalam Rupiah" in html
+    assert "Jumlah hanya berisi angka" in html
     assert "tidak boleh negatif" in html
+    assert "2 baris perlu diperiksa" in html  # a count at the top leads to the red rows
+    # The first row with a problem takes the focus, even without the sheet's script.
+    first_bad = html.index(f'name="amount_{members[1].pk}"')
+    assert html.count("autofocus") == 1 and first_bad < html.index("autofocus") < html.index(f'name="was_{members[1].pk}"')
     assert 'value="satu juta"' in html  # what the cadre typed stays in the field
 
 
@@ -217,6 +222,92 @@ def test_second_saver_is_told_instead_of_overwriting(client, cadre_a, members):
     assert response.status_code == 200
     assert "menyimpan bulan ini untuk Ani" in response.content.decode()
     assert amounts() == {"Ani": 1_150_000}
+
+
+def field_value(html, name):
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(rf'value="([^"]*)"[^>]*name="{name}"', html)
+    return match and match[1]
+
+
+@pytest.mark.django_db
+def test_second_saver_sees_both_amounts_and_chooses(client, cadre_a, members):
+    """The message and the fields agree: the second saver's amounts stay in the fields, the
+    saved one is shown beside them, and the next save keeps what the cadre chose."""
+    ani, budi, citra = members
+    client.force_login(cadre_a)
+    client.post(URL, sheet_data(members, ["1.830.000", "1.600.000", ""]))  # the first saver
+    mine = sheet_data(members, ["1.770.000", "1.650.000", "2.100.000"])  # opened the empty sheet before
+    response = client.post(URL, mine)
+    html = response.content.decode()
+    assert amounts() == {"Ani": 1_830_000, "Budi": 1_600_000}
+    assert field_value(html, f"amount_{ani.pk}") == "1.770.000"  # theirs, not the stored one
+    assert "Pakai jumlah yang tersimpan: Rp 1.830.000" in html and "Pakai jumlah yang tersimpan: Rp 1.600.000" in html
+    assert f'name="choose_{citra.pk}"' not in html  # Citra's row was not saved by anyone
+    assert field_value(html, f"was_{ani.pk}") == "1830000"
+
+    again = {**mine, f"was_{ani.pk}": "1830000", f"was_{budi.pk}": "1600000",
+             f"conflict_{ani.pk}": "1", f"conflict_{budi.pk}": "1"}
+    response = client.post(URL, again)  # no choice made: asked again, nothing saved
+    assert "pilih jumlah yang dipakai" in response.content.decode()
+    assert amounts() == {"Ani": 1_830_000, "Budi": 1_600_000}
+
+    response = client.post(URL, {**again, f"choose_{ani.pk}": "mine", f"choose_{budi.pk}": "theirs"})
+    assert response.status_code == 302
+    assert amounts() == {"Ani": 1_770_000, "Budi": 1_600_000, "Citra": 2_100_000}
+
+
+@pytest.mark.django_db
+def test_a_confirmed_unusual_amount_is_not_questioned_again_next_month(client, cadre_a, group_a):
+    """Confirmed at Rp 900.000 in October, Rp 918.000 in November is the family's new level."""
+    household = make_member(group_a, head_name="Dewi", joined_on=dt.date(2023, 1, 10)).household
+    for month in range(1, 10):
+        make_reading(household, dt.date(2024, month, 1), 3_285_000)
+    client.force_login(cadre_a)
+    october = "/kelompok/KWT-A/isian/2024-10/"
+    data = {f"amount_{household.pk}": "900.000", f"was_{household.pk}": ""}
+    assert "jauh dari pendapatan biasanya" in client.post(october, data).content.decode()
+    assert client.post(october, {**data, f"confirm_{household.pk}": "on"}).status_code == 302
+    november = "/kelompok/KWT-A/isian/2024-11/"
+    response = client.post(november, {f"amount_{household.pk}": "918.000", f"was_{household.pk}": ""})
+    assert response.status_code == 302
+    assert IncomeReading.objects.get(household=household, period=dt.date(2024, 11, 1)).amount == 918_000
+    # Far from both the usual income and last month's: still asked.
+    response = client.post("/kelompok/KWT-A/isian/2024-12/", {f"amount_{household.pk}": "30.000.000", f"was_{household.pk}": ""})
+    assert "jauh dari pendapatan biasanya" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_letter_o_for_a_zero_is_named(client, cadre_a, members):
+    client.force_login(cadre_a)
+    html = client.post(URL, sheet_data(members, ["12.5OO", "", ""])).content.decode()
+    assert "huruf O di tempat angka nol" in html
+    assert amounts() == {}
+
+
+@pytest.mark.django_db
+def test_the_sheet_tells_the_phone_when_its_draft_was_saved(client, cadre_a, members):
+    """After a save, the next view of the sheet (once) carries the sign that lets the script
+    drop the draft kept on the phone; the draft is named after the user, group and month."""
+    client.force_login(cadre_a)
+    html = client.get(URL).content.decode()
+    assert f'data-draft-key="{cadre_a.pk}:KWT-A/2024-05"' in html and "data-draft-saved" not in html
+    assert "0/3 terisi" in html
+    client.post(URL, sheet_data(members, ["1.150.000", "", ""]))
+    html = client.get(URL).content.decode()
+    assert "data-draft-saved" in html and "1/3 terisi" in html
+    assert "data-draft-saved" not in client.get(URL).content.decode()
+    other_month = client.get("/kelompok/KWT-A/isian/2024-04/").content.decode()
+    assert "data-draft-saved" not in other_month
+
+
+@pytest.mark.django_db
+def test_the_hint_shows_only_what_a_number_pad_types(client, cadre_a, members):
+    client.force_login(cadre_a)
+    html = client.get(URL).content.decode()
+    hint = re.search(r'id="amount-hint">([^<]*)<', html)[1]
+    assert "1.250.000" in hint and "Rupiah" in hint and "jt" not in hint
+    assert html.index('id="amount-hint"') < html.index('name="amount_')
+    assert 'inputmode="numeric"' in client.get("/kelompok/KWT-A/daftar/").content.decode()
 
 
 @pytest.mark.django_db

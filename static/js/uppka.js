@@ -20,3 +20,22 @@ document.querySelectorAll("select[data-follows]").forEach(function (select) {
   leader.addEventListener("change", follow);
   follow();
 });
+
+// Drafts of the entry sheet (static/js/sheet.js) belong to one user: logging out removes
+// them all, and whoever signs in next on this phone never finds another user's draft.
+(function () {
+  var PREFIX = "uppka-draft:";
+  var store;
+  try { store = window.localStorage; } catch (e) { return; }
+  if (!store) return;
+  function purge(keep) {
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0 && !(keep && key.indexOf(PREFIX + keep + ":") === 0)) store.removeItem(key);
+    }
+  }
+  if (document.body.dataset.user) purge(document.body.dataset.user);
+  document.querySelectorAll("form[data-logout]").forEach(function (form) {
+    form.addEventListener("submit", function () { purge(null); });
+  });
+})();

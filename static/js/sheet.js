@@ -1,0 +1,205 @@
+// The monthly entry sheet. What the cadre types is kept on the phone (localStorage, one
+// draft per user, group and month) until the server has saved it: a dropped connection,
+// an expired session or a tap on the wrong link loses nothing. The page works without
+// this script; with it, saving does not leave the page when the network fails.
+(function () {
+  "use strict";
+  var PREFIX = "uppka-draft:";
+  var state = { unsaved: false, submitting: false };
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function format(pattern, values) {
+    return pattern.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  }
+
+  function init() {
+    var form = document.getElementById("entry-sheet");
+    var textNode = document.getElementById("sheet-text");
+    if (!form || !textNode) return;
+    var text = JSON.parse(textNode.textContent);
+    var store = storage();
+    var key = PREFIX + form.dataset.draftKey;
+    var bound = form.hasAttribute("data-bound");
+    var rows = Array.prototype.slice.call(form.querySelectorAll("[data-row]"));
+    var status = document.getElementById("draft-status");
+    var count = document.getElementById("sheet-count");
+    var nextMissing = document.getElementById("next-missing");
+    var notice = document.getElementById("draft-notice");
+    var button = form.querySelector("button[type=submit]");
+    state.submitting = false;
+
+    function field(row, name) { return row.querySelector("[name=" + name + "_" + row.dataset.row + "]"); }
+    function amount(row) { return field(row, "amount"); }
+
+    function changed(row) {
+      var input = amount(row), confirm = field(row, "confirm"), chosen = row.querySelector("input[type=radio]:checked");
+      return input.value !== input.defaultValue || (confirm && confirm.checked !== confirm.defaultChecked) ||
+        Boolean(chosen && !chosen.defaultChecked);
+    }
+
+    function saveDraft() {
+      if (!store) return;
+      var draft = {};
+      rows.forEach(function (row) {
+        if (!(bound ? amount(row).value.trim() || changed(row) : changed(row))) return;
+        var confirm = field(row, "confirm"), chosen = row.querySelector("input[type=radio]:checked");
+        draft[row.dataset.row] = {
+          amount: amount(row).value, was: field(row, "was").value,
+          confirm: Boolean(confirm && confirm.checked), choose: chosen ? chosen.value : ""
+        };
+      });
+      try {
+        if (Object.keys(draft).length) store.setItem(key, JSON.stringify({ at: Date.now(), rows: draft }));
+        else store.removeItem(key);
+      } catch (e) { /* storage full or refused: the page still works */ }
+    }
+
+    function refresh() {
+      var filled = 0;
+      state.unsaved = bound || rows.some(changed);
+      rows.forEach(function (row) {
+        var empty = !amount(row).value.trim();
+        if (!empty) filled += 1;
+        row.classList.toggle("sheet-missing", empty && !row.classList.contains("list-group-item-danger"));
+      });
+      if (count) count.textContent = format(text.count, { filled: filled, total: rows.length });
+      // Nothing moves under the cadre's finger: the link turns invisible, not gone, and
+      // the status keeps its two lines (see css/sheet.css).
+      if (nextMissing) nextMissing.classList.toggle("invisible", filled === rows.length);
+      showStatus();
+    }
+
+    function showStatus() {
+      if (!status) return;
+      var offline = navigator.onLine === false;
+      status.textContent = !state.unsaved ? "" : offline ? text.offline_status : text.unsaved;
+      status.classList.toggle("unsaved", state.unsaved);
+    }
+    state.showStatus = showStatus;
+
+    function restore() {
+      var raw = store && store.getItem(key);
+      if (!raw) return;
+      var draft;
+      try { draft = JSON.parse(raw); } catch (e) { store.removeItem(key); return; }
+      var restored = [], leftOut = 0;
+      Object.keys(draft.rows || {}).forEach(function (id) {
+        var row = form.querySelector('[data-row="' + id + '"]');
+        if (!row || amount(row).disabled) { leftOut += 1; return; }
+        var saved = draft.rows[id];
+        if (saved.amount === amount(row).value) return;
+        amount(row).value = saved.amount;
+        // The amount stored when the draft was typed: if someone saved since, the server
+        // says so and asks which amount to keep, instead of overwriting theirs.
+        field(row, "was").value = saved.was;
+        restored.push(row);
+      });
+      if (!restored.length) { store.removeItem(key); return; }
+      var time = new Date(draft.at).toLocaleTimeString(document.documentElement.lang || undefined,
+        { hour: "2-digit", minute: "2-digit" });
+      var message = format(text.restored, { time: time, count: restored.length });
+      if (leftOut) message += " " + format(text.left_out, { count: leftOut });
+      document.getElementById("draft-notice-text").textContent = message;
+      notice.classList.remove("d-none");
+      document.getElementById("draft-discard").onclick = function () {
+        restored.forEach(function (row) {
+          amount(row).value = amount(row).defaultValue;
+          field(row, "was").value = field(row, "was").defaultValue;
+        });
+        if (store) store.removeItem(key);
+        notice.classList.add("d-none");
+        refresh();
+      };
+    }
+
+    function showProblem(message) {
+      state.submitting = false;
+      if (button) button.disabled = false;
+      showStatus();
+      var alert = document.getElementById("sheet-save-problem");
+      if (!alert) {
+        alert = document.createElement("div");
+        alert.id = "sheet-save-problem";
+        alert.className = "alert alert-warning";
+        alert.setAttribute("role", "alert");
+        form.parentNode.insertBefore(alert, form);
+      }
+      alert.textContent = message;
+      alert.scrollIntoView({ block: "center" });
+    }
+
+    if (form.hasAttribute("data-draft-saved")) { if (store) store.removeItem(key); }
+    else if (bound) saveDraft();
+    else restore();
+    refresh();
+
+    var lastField = null;  // the next empty row is the one after where the cadre was typing
+    form.addEventListener("focusin", function (event) {
+      if (event.target.hasAttribute("data-amount")) lastField = event.target;
+    });
+    form.addEventListener("input", function () { saveDraft(); refresh(); });
+    form.addEventListener("change", function () { saveDraft(); refresh(); });
+
+    if (nextMissing) nextMissing.addEventListener("click", function (event) {
+      event.preventDefault();
+      var empty = rows.filter(function (row) { return !amount(row).value.trim(); });
+      if (!empty.length) return;
+      var after = empty.filter(function (row) {
+        return lastField && row.compareDocumentPosition(lastField) & Node.DOCUMENT_POSITION_PRECEDING;
+      });
+      var target = amount(after[0] || empty[0]);
+      target.focus();
+      target.scrollIntoView({ block: "center" });
+    });
+
+    if (bound) {
+      var first = form.querySelector(".is-invalid");
+      if (first) { first.focus(); first.scrollIntoView({ block: "center" }); }
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.DOMParser) return;  // an old browser posts the form itself
+      event.preventDefault();
+      if (state.submitting) return;
+      saveDraft();
+      state.submitting = true;
+      if (button) button.disabled = true;
+      if (status) status.textContent = text.saving;
+      var here = window.location.href.split("#")[0];
+      fetch(here, {
+        method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual"
+      }).then(function (response) {
+        if (response.type === "opaqueredirect") {
+          // Saved (the server shows the sheet again), or the session expired (the login
+          // page leads back here, and the draft is restored).
+          window.location.assign(here);
+          return null;
+        }
+        if (response.status !== 200) { showProblem(format(text.failed, { status: response.status })); return null; }
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var main = page.querySelector("main");
+          if (!main) { showProblem(format(text.failed, { status: response.status })); return; }
+          document.querySelector("main").replaceWith(document.adoptNode(main));
+          init();
+        });
+      }).catch(function () {
+        showProblem(text.offline);
+      });
+    });
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (state.unsaved && !state.submitting) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  window.addEventListener("offline", function () { if (state.showStatus) state.showStatus(); });
+  window.addEventListener("online", function () { if (state.showStatus) state.showStatus(); });
+
+  init();
+})();
