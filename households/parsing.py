@@ -81,9 +81,9 @@ def _why_not_a_number(compact: str) -> ValidationError:
     without_unit = re.sub(r"(jt|juta|rb|ribu|k)$", "", compact)
     if without_unit != compact and not re.search(r"[^0-9.,]", without_unit):
         return _invalid()  # a unit after a number that is not one: the general example helps most
-    letters = set(re.sub(r"[0-9.,]", "", compact))
+    letters = set(re.sub(r"[0-9.,]", "", without_unit))
     if letters and letters <= _LOOKALIKES.keys() and re.search(r"[0-9]", compact):
-        digits = "".join(_LOOKALIKES.get(c, c) for c in compact)
+        digits = "".join(_LOOKALIKES.get(c, c) for c in without_unit) + compact[len(without_unit):]
         try:
             _read_number(digits)
         except ValidationError:

@@ -80,3 +80,24 @@ def test_month_arithmetic():
     assert month_before(dt.date(2021, 1, 1)) == dt.date(2020, 12, 1)
     assert month_after(dt.date(2020, 12, 1)) == dt.date(2021, 1, 1)
     assert last_day(dt.date(2024, 2, 1)) == dt.date(2024, 2, 29)
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("12.5OO", "letter O where a zero belongs"),
+        ("1OO rb", "letter O where a zero belongs"),
+        ("l.250.000", "letter l or I where a one belongs"),
+        ("satu juta", "Only digits belong in an amount"),
+        ("1e6", "Only digits belong in an amount"),
+        ("12.50", "three digits follow each dot"),
+        ("1.2500.000", "three digits follow each dot"),
+        ("1,2,3 jt", "for example 1250000, 1.250.000 or 1,25 jt"),
+    ],
+)
+def test_a_refused_amount_says_what_is_wrong_with_it(text, says):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as e:
+        parse_amount(text)
+    assert says in e.value.messages[0]
