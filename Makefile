@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup bench bench-million messages check-deploy clean backup restore
+.PHONY: run test setup bench bench-million messages check-deploy clean backup restore pace
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench-million: setup
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='uppka_bench_1000000'" | grep -q 1 \
 		|| createdb -h 127.0.0.1 -U postgres uppka_bench_1000000
 	DATABASE_URL=$(BENCH_PG)/uppka_bench_1000000 $(BIN)/python manage.py bench --households 1000000 --runs 3
+
+# How long a new cadre needs for a 20-member month on the entry sheet, at human pace on a
+# 360x740 phone in Chromium (throwaway database; fails over 80 s). Not part of `make test`.
+pace: setup
+	$(BIN)/python scripts/sheet_pace.py
 
 # Backups of the database DATABASE_URL points at (SQLite or PostgreSQL), in var/backups/.
 backup: setup

@@ -88,8 +88,8 @@ def record_incomes(
 
     ``amounts`` maps household id → amount; ``expected`` maps the same ids to the amount the
     user saw when the sheet was loaded (None: no reading). If any stored value differs from
-    what the user saw, nothing is written and ConflictError names the households: a second
-    saver never silently overwrites the first. The caller has checked closure; the scope
+    what the user saw (and from what is being saved), nothing is written and ConflictError
+    names the households: a second saver never silently overwrites the first. The caller has checked closure; the scope
     (``check_may_record``) is checked here too.
     """
     check_may_record(user=by, period=period, household_ids=list(amounts))
@@ -97,7 +97,10 @@ def record_incomes(
         r.household_id: r
         for r in IncomeReading.objects.select_for_update().filter(period=period, household_id__in=amounts)
     }
-    conflicts = [hid for hid in amounts if (current[hid].amount if hid in current else None) != expected.get(hid)]
+    stored = {hid: current[hid].amount if hid in current else None for hid in amounts}
+    # Someone saved since the page was opened, and something else than this save: a save
+    # whose answer was lost on the way (weak signal) and is sent again is no conflict.
+    conflicts = [hid for hid in amounts if stored[hid] != expected.get(hid) and stored[hid] != amounts[hid]]
     if conflicts:
         raise ConflictError(conflicts)
     now = timezone.now()

@@ -150,8 +150,8 @@ def _sheet_text() -> dict[str, str]:
         "offline_status": _("No signal: what you typed stays on this phone."),
         "offline": _("No connection, so nothing was saved, but nothing is lost: what you typed stays on this "
                      "phone. Press Save all again when there is signal."),
-        "failed": _("The server could not save (error %(status)s). What you typed stays on this phone; "
-                    "try again in a moment."),
+        "failed": _("The server could not save (error %(status)s). What you typed stays on this phone: "
+                    "reload the page, then save again."),
     }
 
 

@@ -257,6 +257,20 @@ def test_second_saver_sees_both_amounts_and_chooses(client, cadre_a, members):
 
 
 @pytest.mark.django_db
+def test_a_save_sent_again_after_its_answer_was_lost_is_no_conflict(client, cadre_a, members):
+    """Weak signal: the first save reached the server but its answer did not; the phone
+    sends the same amounts again, still 'seeing' the empty sheet."""
+    client.force_login(cadre_a)
+    typed = sheet_data(members, ["1.150.000", "1.600.000", ""])
+    assert client.post(URL, typed).status_code == 302
+    assert client.post(URL, typed).status_code == 302
+    assert amounts() == {"Ani": 1_150_000, "Budi": 1_600_000}
+    response = client.post(URL, sheet_data(members, ["1.150.000", "1.700.000", ""]))  # Budi differs
+    assert "menyimpan bulan ini untuk Budi" in response.content.decode()
+    assert amounts() == {"Ani": 1_150_000, "Budi": 1_600_000}
+
+
+@pytest.mark.django_db
 def test_a_confirmed_unusual_amount_is_not_questioned_again_next_month(client, cadre_a, group_a):
     """Confirmed at Rp 900.000 in October, Rp 918.000 in November is the family's new level."""
     household = make_member(group_a, head_name="Dewi", joined_on=dt.date(2023, 1, 10)).household
