@@ -132,7 +132,7 @@ def test_kk_with_wrong_length_is_refused_at_the_search(client, cadre_a, kk, mess
         ("family_size", "0", ""),
         ("joined_on", "2999-01-01", "masa depan"),
         ("baseline_amount", "", "tidak boleh kosong"),
-        ("baseline_amount", "sejuta", "Tulis jumlah"),
+        ("baseline_amount", "sejuta", "Jumlah hanya berisi angka"),
         ("baseline_amount", "-5", "negatif"),
         ("head_name", "", "tidak boleh kosong"),
     ],

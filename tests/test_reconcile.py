@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def scope_cells(html):
     """The first cell of each row of the summary table."""
     table = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<tr[^>]*>\s*<td>(.*?)</td>", table, re.S)]
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<tr[^>]*>\s*<td[^>]*>(.*?)</td>", table, re.S)]
 
 
 def test_the_first_line_names_the_kecamatan_filter_and_the_page_explains_the_lines(client, dppkb_user, city, group_a):
