@@ -7,6 +7,7 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Households and income")
 
     def ready(self):
-        from households import figures
+        from households import figures, register
 
         figures.connect_signals()
+        register.connect_signals()

@@ -22,7 +22,7 @@ from groups.models import (
     WorkingTeam,
     split_target,
 )
-from households import figures
+from households import figures, register
 from households.bulk import bulk_insert
 from households.models import Household, IncomeReading, Membership
 
@@ -260,6 +260,7 @@ def seed_demo(*, households: int, months: int, seed: int, last_month: dt.date) -
     GroupProblem.objects.bulk_create(problems)
     _ensure_target(last_month.year)
     figures.rebuild()
+    register.follow_methods()
     return DemoSummary(len(groups), n, len(memberships), len(readings), periods[0], periods[-1])
 
 

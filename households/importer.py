@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
-from households import figures
+from households import figures, register
 from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, Membership
 from households.services import earliest_shared_join, too_early_to_join
@@ -486,11 +486,13 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         bulk_update_with_history(
             plan.readings_changed, IncomeReading, ["amount", "recorded_by", "recorded_at"], batch_size=CHUNK, **history
         )
-    figures.refresh(
+    touched = (
         {h.pk for h in plan.households_changed}
         | {ids[kk] for kk, *_ in plan.memberships_new}
         | {m.household_id for m in plan.memberships_changed}
         | {ids[kk] for kk, *_ in plan.readings_new}
         | {r.household_id for r in plan.readings_changed}
     )
+    figures.refresh(touched)
+    register.follow_methods(touched, by=user)
     return plan.counts()

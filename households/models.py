@@ -292,3 +292,133 @@ class MemberFigures(models.Model):
 
     def __str__(self):
         return f"{self.membership_id}"
+
+
+# The monthly group register (SPEC section 8, after BKKBN's R/I/UPPKA): meetings, who
+# attended, each household's family-planning method over time, and the month's report.
+
+MKJP_METHODS = (KbMethod.IUD, KbMethod.IMPLAN, KbMethod.MOW, KbMethod.MOP)
+
+
+class KbReason(models.TextChoices):
+    """Why a household uses no method (BKKBN's unmet-need categories)."""
+
+    HAMIL = "HAMIL", _("Pregnant")
+    IAS = "IAS", _("Wants a child soon (IAS)")
+    IAT = "IAT", _("Wants to delay a child (IAT)")
+    TIAL = "TIAL", _("Wants no more children (TIAL)")
+    LAINNYA = "LAINNYA", _("Other reason")
+
+
+class KbStatusQuerySet(models.QuerySet):
+    def in_force(self, period):
+        """Each household's status in force in ``period``: its latest from that month or before."""
+        latest = self.filter(household=OuterRef("household"), period__lte=period).order_by("-period").values("pk")[:1]
+        return self.filter(period__lte=period, pk=models.Subquery(latest))
+
+
+class KbStatus(models.Model):
+    """A household's family-planning method from ``period`` (a first of month) on, until its
+    next status. ``Household.kb_method`` is the method in force now, kept equal to the
+    latest status by households.register.record_kb_status."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="kb_statuses"
+    )
+    period = models.DateField(_("from month"))
+    method = models.CharField(_("family-planning method"), max_length=12, choices=KbMethod.choices)
+    reason = models.CharField(_("reason (no method)"), max_length=8, choices=KbReason.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
+
+    objects = KbStatusQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["household", "-period"]
+        verbose_name = _("family-planning status")
+        verbose_name_plural = _("family-planning statuses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "period"], name="one_kb_status_per_household_month",
+                violation_error_message=_("This household already has a family-planning status for this month."),
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="kb_status_period_first_of_month"),
+            models.CheckConstraint(condition=Q(method__in=KbMethod.values), name="kb_status_method_known"),
+            models.CheckConstraint(
+                condition=(Q(method=KbMethod.TIDAK) & Q(reason__in=KbReason.values)) | (~Q(method=KbMethod.TIDAK) & Q(reason="")),
+                name="kb_status_reason_iff_no_method",
+                violation_error_message=_("A reason is given exactly when the household uses no method."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.household_id} {self.period:%Y-%m}: {self.method}"
+
+
+class MeetingMode(models.TextChoices):
+    TATAP_MUKA = "TATAP_MUKA", _("Face to face")
+    VIRTUAL = "VIRTUAL", _("Virtual")
+
+
+class Meeting(models.Model):
+    """A group's counselling meeting (pertemuan penyuluhan) and the member households present."""
+
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("date"))
+    mode = models.CharField(_("mode"), max_length=10, choices=MeetingMode.choices, default=MeetingMode.TATAP_MUKA)
+    topic = models.CharField(_("topic"), max_length=200)
+    attendees = models.ManyToManyField(
+        Household, verbose_name=_("present"), related_name="meetings_attended", blank=True
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[attendees])
+
+    class Meta:
+        ordering = ["group", "held_on"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "held_on"], name="one_meeting_per_group_day",
+                violation_error_message=_("This group already has a meeting on this day."),
+            ),
+            models.CheckConstraint(condition=Q(mode__in=MeetingMode.values), name="meeting_mode_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id} {self.held_on:%Y-%m-%d}"
+
+
+class MonthlyReport(models.Model):
+    """A group's register for a month, submitted by its cadre (or DPPKB). Late when
+    submitted after the 3rd of the next month."""
+
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="monthly_reports")
+    period = models.DateField(_("month"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period", "group"]
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "period"], name="one_report_per_group_month"),
+            models.CheckConstraint(condition=Q(period__day=1), name="report_period_first_of_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id} {self.period:%Y-%m}"

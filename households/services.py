@@ -223,6 +223,7 @@ def register_household(
         raise ValidationError(_("This household is already a member of this group."))
     membership = Membership(household=household, group=group, joined_on=joined_on)
     membership.full_clean()
+    membership.recorded_by = by  # a new family's first KB status is recorded by the registering user
     membership.save()
     baseline_period = month_before(joined_on)
     baseline = None

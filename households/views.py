@@ -269,6 +269,7 @@ def detail(request, pk):
         "nik": household.nik_for(request.user),
         "memberships": memberships,
         "readings": list(reversed(readings)),
+        "kb_statuses": list(household.kb_statuses.order_by("-period")),
         "chart": chart,
         "history": change_history(
             household, user=request.user, memberships=None if whole_city else {m.pk for m in memberships}

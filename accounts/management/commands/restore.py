@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
 from accounts.management.commands.backup import pg_env
+from households import register
 
 
 class Command(BaseCommand):
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         # A backup from before the kept figures existed, or one edited by hand: rebuild them.
         call_command("migrate", verbosity=0)
         call_command("rebuild_figures", stdout=self.stdout)
+        register.follow_methods()  # a backup from before the register: first KB statuses
         self.stdout.write(f"Database restored from {path}")
 
 
