@@ -1,4 +1,5 @@
-"""The report workbook of SPEC section 5: sheets Ringkasan, Kelompok and Keluarga.
+"""The report workbook of SPEC section 5 (sheets Ringkasan, Kelompok and Keluarga) and the
+monthly recap of section 8 (Rekap, Rekap Kelurahan, Kelompok).
 
 Rows come from ``reports/rows.py`` (the rows the pages show); this module only writes them,
 streamed with XlsxWriter's constant-memory mode. Sheet names and headers are a contract
@@ -7,6 +8,8 @@ other offices' tools read: they are fixed Indonesian strings, not translations.
 
 import datetime as dt
 from collections.abc import Iterable
+
+from django.utils import timezone
 
 from uppka.formats import round_half_up, round_percent
 from uppka.scratch import xlsx_workbook
@@ -124,6 +127,76 @@ def _write_table(sheet, top, headers, head, rows, money, percent, *, first_money
             elif column >= first_money:
                 sheet.write_number(last, column, value, money)
             elif isinstance(value, (int, float)):
+                sheet.write_number(last, column, value)
+            else:
+                sheet.write_string(last, column, str(value))
+    sheet.autofilter(top, 0, max(last, top), len(headers) - 1)
+
+
+AREA_HEADERS = ["Kode Kecamatan", "Kecamatan", "Kode Kelurahan", "Kelurahan"]
+GROUP_RECAP_HEADERS = ["Kode Kelompok", "Nama Kelompok", "Kelurahan", "Melapor", "Tanggal Lapor"]
+
+
+def write_recap(out, *, header: list[tuple[str, str]], rows: list, group_rows: list) -> None:
+    """The recap workbook of SPEC section 8: sheets Rekap, Rekap Kelurahan and Kelompok.
+    ``rows`` are reports.recap.RecapRow (the selection first), ``group_rows`` GroupRecapRow."""
+    from reports.recap import FROM_MEETINGS, HEADERS
+
+    with xlsx_workbook(out, {"constant_memory": True, "default_date_format": DATE_FORMAT}) as book:
+        bold = book.add_format({"bold": True})
+        head = book.add_format({"bold": True, "bg_color": "#D9EAD3", "border": 1, "text_wrap": True, "valign": "top"})
+        date = book.add_format({"num_format": DATE_FORMAT})
+
+        recap = book.add_worksheet("Rekap")
+        recap.set_column(0, 0, 48)
+        recap.set_column(1, len(HEADERS), 11)
+        for row, (label, value) in enumerate(header):
+            recap.write_string(row, 0, label, bold)
+            recap.write_string(row, 1, value)
+        top = len(header) + 1
+        _write_counts(recap, top, ["Cakupan", *HEADERS], head, ([r.label, *r.values] for r in rows))
+
+        areas = book.add_worksheet("Rekap Kelurahan")
+        areas.set_column(0, 3, 16)
+        areas.set_column(4, 4 + len(HEADERS), 11)
+        _write_counts(
+            areas, 0, [*AREA_HEADERS, *HEADERS], head,
+            ([r.area.kecamatan.code, r.area.kecamatan.name, r.area.code, r.area.name, *r.values]
+             for r in rows if r.kind == "kelurahan"),
+        )
+
+        groups = book.add_worksheet("Kelompok")
+        groups.set_column(0, 0, 16)
+        groups.set_column(1, 1, 36)
+        groups.set_column(2, 2, 20)
+        groups.set_column(3, 3, 9)
+        groups.set_column(4, 4, 14, date)
+        groups.set_column(5, 5 + len(HEADERS) - FROM_MEETINGS, 11)
+        _write_counts(
+            groups, 0, [*GROUP_RECAP_HEADERS, *HEADERS[FROM_MEETINGS:]], head,
+            ([g.group.code, g.group.name, g.group.kelurahan.name, "Ya" if g.report else "Tidak",
+              timezone.localtime(g.report.submitted_at).date() if g.report else None, *g.values] for g in group_rows),
+            date_format=date,
+        )
+
+
+def _write_counts(sheet, top, headers, head, rows, *, date_format=None):
+    """A header row (frozen, with an autofilter) and rows of text, dates and whole counts."""
+    sheet.set_row(top, 30)
+    sheet.write_row(top, 0, headers, head)
+    sheet.freeze_panes(top + 1, 0)
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(top)
+    last = top
+    for last, cells in enumerate(rows, start=top + 1):
+        for column, value in enumerate(cells):
+            if value is None:
+                continue
+            if isinstance(value, dt.date):
+                sheet.write_datetime(last, column, dt.datetime.combine(value, dt.time()), date_format)
+            elif isinstance(value, int):
                 sheet.write_number(last, column, value)
             else:
                 sheet.write_string(last, column, str(value))

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from reports import engine
-from reports.excel import write_report
+from reports import engine, recap
+from reports.excel import write_recap, write_report
 from reports.rows import summary_rows
 
 EXPORT_KEYS = ("opd_id", "type_id", "kecamatan_id")  # groups are streamed row by row
@@ -98,3 +98,25 @@ def explanations() -> list[str]:
         _("Active members: families with at least one membership active at the end of the month. Compared "
           "families: those with an income recorded both before and after joining; families who left stay in."),
     ]
+
+
+def export_recap(out, *, groups, month: dt.date, made_by: str, cleaned: dict, user=None) -> None:
+    """The monthly recap workbook of SPEC section 8 for the groups given (already scoped to
+    the user), always in Indonesian."""
+    with translation.override("id"):
+        described = describe(cleaned, user)
+        lines = recap.recap(month, groups)
+        now = timezone.localtime()
+        header = [
+            ("Laporan", "Rekapitulasi bulanan kelompok UPPKA (register R/I/UPPKA)"),
+            *described.filters,
+            ("Bulan", formats.date_format(month, "F Y", use_l10n=True)),
+            ("Dibuat oleh", made_by),
+            ("Dibuat pada", formats.date_format(now, "j F Y H:i", use_l10n=True) + " WITA"),
+            ("Catatan", "Baris wilayah memuat kelompok yang berkedudukan di wilayah itu beserta anggotanya; "
+                        "setiap keluarga dihitung sekali per baris."),
+        ]
+        write_recap(
+            out, header=header, rows=recap.recap_rows(lines, total_label=described.total_label),
+            group_rows=recap.group_recap_rows(lines, month),
+        )

@@ -19,8 +19,8 @@ from households.forms import error_text
 from households.models import ClosedMonth
 from households.parsing import parse_period
 from households.sheet import reporting_month
-from reports import engine
-from reports.export import describe, explanations, export_report
+from reports import engine, recap
+from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
@@ -160,6 +160,52 @@ def export(request):
             sort=sort_key(request.GET.get("sort", "code")),
         ),
         f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower(),
+    )
+
+
+def _recap_form(request) -> ReportFilterForm:
+    """The report's filters (one scope check for both); the month defaults to the reporting
+    month, the one BKKBN's register is due for."""
+    data = request.GET.copy()
+    data.setdefault("as_of", f"{reporting_month():%Y-%m}")
+    return ReportFilterForm(data, user=request.user)
+
+
+@login_required
+def recap_page(request):
+    """The monthly register recap (SPEC section 8) of the groups the user may see."""
+    form = _recap_form(request)
+    if not form.is_valid():
+        return render(request, "reports/recap.html", {"form": form}, status=400)
+    month = form.cleaned_data["as_of"]
+    lines = recap.recap(month, form.selected_groups())
+    described = describe(form.cleaned_data, request.user)
+    groups = Paginator(recap.group_recap_rows(lines, month), GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "form": form, "month": month, "headers": recap.LABELS, "group_headers": recap.LABELS[recap.FROM_MEETINGS:],
+        "rows": recap.recap_rows(lines, total_label=described.total_label), "page": groups,
+        "query": form.query_string(as_of=f"{month:%Y-%m}"),
+    }
+    return render(request, "reports/recap.html", context)
+
+
+@login_required
+def recap_export(request):
+    """The recap workbook for the same selection as the recap page."""
+    form = _recap_form(request)
+    if not form.is_valid():
+        return render(request, "reports/recap.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    scope = describe(data, request.user).opd_code or ("kota" if request.user.sees_whole_city else request.user.get_username())
+    for key in ("group_type", "kecamatan", "kelurahan"):
+        if data.get(key):
+            scope += f"-{data[key].code}"
+    return xlsx_response(
+        lambda file: export_recap(
+            file, groups=form.selected_groups(), month=data["as_of"],
+            made_by=request.user.get_full_name() or request.user.get_username(), cleaned=data, user=request.user,
+        ),
+        f"rekap-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower(),
     )
 
 

@@ -47,6 +47,8 @@ QUERY_PARAMETERS = {
     "/reports/": [*REPORT_FILTERS, ("sort", "page")],
     "/reports/export.xlsx": [*REPORT_FILTERS, ("sort",)],
     "/reports/bulan/2024-05/": [("page",)],
+    "/reports/rekap/": [*REPORT_FILTERS, ("page",)],
+    "/reports/rekap.xlsx": REPORT_FILTERS,
     "/reports/kelompok/KWT-A/": REPORT_FILTERS,
     "/kelompok/KWT-A/daftar/": [("kk_number",)],
     "/accounts/login/": [("next",)],

@@ -51,6 +51,8 @@ MATRIX = {
     "reports:dashboard": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "reports:month": ("get", {"month": "2024-05"}, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "reports:export": ("get", None, SIGNED_IN),
+    "reports:recap": ("get", None, SIGNED_IN),
+    "reports:recap_export": ("get", None, SIGNED_IN),
     "reports:group": ("get", {"code": "KWT-A"}, GROUP_A_VIEW),
     "reports:add_problem": ("post", {"code": "KWT-A"}, [LOGIN, R, 404, 404, R, R, R]),
     "reports:resolve_problem": ("post", {"code": "KWT-A", "pk": "problem"}, [LOGIN, R, 404, 404, R, R, R]),

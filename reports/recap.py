@@ -1,0 +1,231 @@
+"""The monthly recap of SPEC section 8, aggregated in the database: three queries whatever
+the number of groups and households. ``reports/recap_reference.py`` is the readable rule it
+is held to (tests/test_recap.py, random data, both databases).
+
+A line holds the groups based in its scope (the city, an OPD, a group type, a kecamatan, a
+kelurahan, or one group) that are active with at least one active member on the last day
+of the month; each household counts once per line.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from groups.models import Group, GroupType, Kecamatan, Kelurahan, Opd, WorkingTeam
+from households.models import KbMethod, KbStatus, Meeting, Membership, MonthlyReport
+from reports.recap_reference import METHODS, MKJP, REASONS, RecapLine
+from uppka.months import end_of_month, month_before
+
+KINDS = ("city", "opd", "type", "kecamatan", "kelurahan", "group")
+
+
+def _tables() -> dict[str, str]:
+    quote = connection.ops.quote_name
+    return {
+        "group": quote(Group._meta.db_table),
+        "team": quote(WorkingTeam._meta.db_table),
+        "kelurahan": quote(Kelurahan._meta.db_table),
+        "membership": quote(Membership._meta.db_table),
+        "meeting": quote(Meeting._meta.db_table),
+        "present": quote(Meeting.attendees.through._meta.db_table),
+        "report": quote(MonthlyReport._meta.db_table),
+        "status": quote(KbStatus._meta.db_table),
+    }
+
+
+def _keys_sql(groups) -> tuple[str, list]:
+    """CTEs ``g`` (the month's counted groups) and ``k`` (each group under each line's key)."""
+    t = _tables()
+    visible, visible_params = groups.values("id").query.sql_with_params()
+    union = " UNION ALL ".join(
+        f"SELECT '{kind}' AS kind, {column} AS scope, id AS group_id FROM g"
+        for kind, column in [("city", "0"), ("opd", "opd_id"), ("type", "type_id"),
+                             ("kecamatan", "kecamatan_id"), ("kelurahan", "kelurahan_id"), ("group", "id")]
+    )
+    sql = f"""
+        g AS (
+            SELECT gr.id, t.opd_id, gr.group_type_id AS type_id, kel.kecamatan_id, gr.kelurahan_id
+            FROM {t['group']} gr
+            JOIN {t['team']} t ON t.id = gr.team_id
+            JOIN {t['kelurahan']} kel ON kel.id = gr.kelurahan_id
+            WHERE gr.is_active = %s AND gr.id IN ({visible})
+              AND EXISTS (SELECT 1 FROM {t['membership']} m WHERE m.group_id = gr.id
+                          AND m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s))
+        ),
+        k AS ({union})"""
+    return sql, [True, *visible_params]
+
+
+def _in_force(column: str, household: str, when: str) -> str:
+    t = _tables()
+    return (f"(SELECT s.{column} FROM {t['status']} s WHERE s.household_id = {household} AND s.period <= {when} "
+            f"ORDER BY s.period DESC LIMIT 1)")
+
+
+def recap(month: dt.date, groups=None) -> dict[tuple[str, int | None], RecapLine]:
+    """Every line of ``month`` (first of month) over ``groups`` (a Group queryset already
+    limited to what the user may see; all groups when None). City's key is None."""
+    groups = Group.objects.all() if groups is None else groups
+    last = end_of_month(month)
+    previous = month_before(month)
+    t = _tables()
+    keys, key_params = _keys_sql(groups)
+    base = [*key_params, last, last]
+    lines: dict[tuple, RecapLine] = {}
+
+    def line(kind, scope) -> RecapLine:
+        return lines.setdefault((kind, None if kind == "city" else scope), RecapLine())
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {keys}
+            SELECT k.kind, k.scope, COUNT(*), SUM(CASE WHEN r.id IS NULL THEN 0 ELSE 1 END)
+            FROM k LEFT JOIN {t['report']} r ON r.group_id = k.group_id AND r.period = %s
+            GROUP BY k.kind, k.scope""",
+            [*base, month],
+        )
+        for kind, scope, count, reported in cursor.fetchall():
+            target = line(kind, scope)
+            target.groups, target.groups_reported = count, int(reported or 0)
+
+        cursor.execute(
+            f"""WITH {keys}
+            SELECT k.kind, k.scope, COUNT(*),
+                   SUM(CASE WHEN mt.mode = 'TATAP_MUKA' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN mt.mode = 'VIRTUAL' THEN 1 ELSE 0 END)
+            FROM k JOIN {t['meeting']} mt ON mt.group_id = k.group_id AND mt.held_on >= %s AND mt.held_on <= %s
+            GROUP BY k.kind, k.scope""",
+            [*base, month, last],
+        )
+        for kind, scope, count, face, virtual in cursor.fetchall():
+            target = line(kind, scope)
+            target.meetings, target.face_to_face, target.virtual = count, int(face or 0), int(virtual or 0)
+
+        method_columns = ", ".join(
+            f"SUM(CASE WHEN method = '{m}' THEN 1 ELSE 0 END)" for m in METHODS
+        )
+        reason_columns = ", ".join(
+            f"SUM(CASE WHEN method = '{KbMethod.TIDAK}' AND reason = '{r}' THEN 1 ELSE 0 END)" for r in REASONS
+        )
+        acceptor = f"method IS NOT NULL AND method <> '{KbMethod.TIDAK}'"
+        mkjp = ", ".join(f"'{m}'" for m in sorted(MKJP))
+        cursor.execute(
+            f"""WITH {keys},
+            mk AS (
+                SELECT k.kind, k.scope, m.household_id,
+                       MAX(CASE WHEN m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) THEN 1 ELSE 0 END) AS member,
+                       MIN(m.joined_on) AS first_join,
+                       MAX(CASE WHEN EXISTS (
+                               SELECT 1 FROM {t['meeting']} mt JOIN {t['present']} a ON a.meeting_id = mt.id
+                               WHERE mt.group_id = m.group_id AND a.household_id = m.household_id
+                                 AND mt.held_on >= %s AND mt.held_on <= %s) THEN 1 ELSE 0 END) AS present
+                FROM k JOIN {t['membership']} m ON m.group_id = k.group_id
+                GROUP BY k.kind, k.scope, m.household_id
+            ),
+            st AS (
+                SELECT kind, scope, present,
+                       {_in_force('method', 'mk.household_id', '%s')} AS method,
+                       {_in_force('reason', 'mk.household_id', '%s')} AS reason,
+                       {_in_force('method', 'mk.household_id', '%s')} AS before,
+                       {_in_force('method', 'mk.household_id', 'mk.first_join')} AS at_join
+                FROM mk WHERE member = 1
+            )
+            SELECT kind, scope, COUNT(*), SUM(present),
+                   SUM(CASE WHEN {acceptor} THEN 1 ELSE 0 END), {method_columns},
+                   SUM(CASE WHEN method IN ({mkjp}) THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {acceptor} AND before = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END),
+                   {reason_columns},
+                   SUM(CASE WHEN {acceptor} AND at_join = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END)
+            FROM st GROUP BY kind, scope""",
+            [*base, last, last, month, last, month, month, previous],
+        )
+        for row in cursor.fetchall():
+            kind, scope, members, present, acceptors = row[:5]
+            target = line(kind, scope)
+            rest = [int(v or 0) for v in row[5:]]
+            target.members, target.present, target.acceptors = members, int(present or 0), int(acceptors or 0)
+            target.by_method = dict(zip(METHODS, rest[: len(METHODS)]))
+            rest = rest[len(METHODS):]
+            target.mkjp, target.new_acceptors = rest[0], rest[1]
+            target.by_reason = dict(zip(REASONS, rest[2: 2 + len(REASONS)]))
+            target.acceptors_after_joining = rest[2 + len(REASONS)]
+    return lines
+
+
+# Rows for the page and the workbook (one computation for both).
+
+HEADERS = [
+    "Kelompok", "Kelompok Melapor", "Pertemuan", "Tatap Muka", "Virtual", "Keluarga Anggota", "Keluarga Hadir",
+    "Akseptor", *METHODS, "MKJP", "Peserta KB Baru", "Tidak KB Hamil", "Tidak KB IAS", "Tidak KB IAT",
+    "Tidak KB TIAL", "Tidak KB Lainnya", "Akseptor Setelah Bergabung",
+]
+FROM_MEETINGS = HEADERS.index("Pertemuan")
+# The same columns on the page, through the translation catalogue (HEADERS are the
+# workbook's contract and stay Indonesian).
+LABELS = [
+    gettext_lazy("Groups"), gettext_lazy("Groups reported"), gettext_lazy("Meetings"), gettext_lazy("Face to face"),
+    gettext_lazy("Virtual"), gettext_lazy("Member families"), gettext_lazy("Families present"),
+    gettext_lazy("Acceptors"), *METHODS, gettext_lazy("MKJP"), gettext_lazy("New KB participants"),
+    gettext_lazy("No KB: pregnant"), gettext_lazy("No KB: IAS"), gettext_lazy("No KB: IAT"),
+    gettext_lazy("No KB: TIAL"), gettext_lazy("No KB: other"), gettext_lazy("Acceptors since joining"),
+]
+
+
+def values(line: RecapLine) -> list[int]:
+    """A line's cells in the order of ``HEADERS`` (SPEC section 8)."""
+    return [
+        line.groups, line.groups_reported, line.meetings, line.face_to_face, line.virtual, line.members,
+        line.present, line.acceptors, *(line.by_method[m] for m in METHODS), line.mkjp, line.new_acceptors,
+        *(line.by_reason[r] for r in REASONS), line.acceptors_after_joining,
+    ]
+
+
+@dataclass(frozen=True)
+class RecapRow:
+    kind: str  # city, opd, type, kecamatan, kelurahan
+    label: str  # the Cakupan, e.g. "Kecamatan 73.73.01 – Wara"
+    line: RecapLine
+    area: Any = None  # the Opd, GroupType, Kecamatan or Kelurahan
+
+    @property
+    def values(self) -> list[int]:
+        return values(self.line)
+
+
+def recap_rows(lines, *, total_label: str) -> list[RecapRow]:
+    """The selection first, then each OPD, group type, kecamatan and kelurahan in code order."""
+    rows = [RecapRow("city", total_label, lines[("city", None)])] if ("city", None) in lines else []
+    scopes = [
+        ("opd", Opd.objects.all(), _("OPD %(code)s – %(name)s")),
+        ("type", GroupType.objects.all(), _("Type %(code)s – %(name)s")),
+        ("kecamatan", Kecamatan.objects.all(), _("Kecamatan %(code)s – %(name)s")),
+        ("kelurahan", Kelurahan.objects.select_related("kecamatan"), _("Kelurahan %(code)s – %(name)s")),
+    ]
+    for kind, queryset, label in scopes:
+        keys = [scope for k, scope in lines if k == kind]
+        for area in queryset.filter(pk__in=keys).order_by("code"):
+            rows.append(RecapRow(kind, label % {"code": area.code, "name": area.name}, lines[(kind, area.pk)], area))
+    return rows
+
+
+@dataclass(frozen=True)
+class GroupRecapRow:
+    group: Group
+    report: MonthlyReport | None
+    line: RecapLine
+
+    @property
+    def values(self) -> list[int]:
+        return values(self.line)[FROM_MEETINGS:]
+
+
+def group_recap_rows(lines, month: dt.date) -> list[GroupRecapRow]:
+    """One row per group counted in the month, in code order, with its report (or None)."""
+    ids = [scope for kind, scope in lines if kind == "group"]
+    reports = {r.group_id: r for r in MonthlyReport.objects.filter(period=month, group_id__in=ids)}
+    groups = Group.objects.filter(pk__in=ids).select_related("kelurahan").order_by("code")
+    return [GroupRecapRow(g, reports.get(g.pk), lines[("group", g.pk)]) for g in groups]
