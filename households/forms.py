@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -10,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.identity import nik_warnings, normalize_number, validate_kk
-from households.models import Household
+from households.models import Household, KbMethod, KbReason, Meeting
 from households.parsing import parse_amount
 from uppka.formats import format_rupiah
-from uppka.months import not_in_future
+from uppka.months import end_of_month, not_in_future
 
 
 def error_text(form) -> str:
@@ -21,7 +22,8 @@ def error_text(form) -> str:
     return " ".join(message for errors in form.errors.values() for message in errors)
 
 
-ROW_FIELD = re.compile(r"^(amount|was|confirm|choose|conflict)_(\d+)$")
+ROW_FIELD = re.compile(r"^(amount|was|confirm|choose|conflict|kb|reason)_(\d+)$")
+PRESENT_FIELD = re.compile(r"^present_(\d+)_(\d+)$")  # present_<meeting>_<household>
 MINE, THEIRS = "mine", "theirs"
 
 
@@ -33,9 +35,10 @@ class EntrySheetForm(forms.Form):
     cadre's amount stays in the field, the saved one is shown beside it, and the next save
     keeps whichever the cadre chooses (``choose_<id>``)."""
 
-    def __init__(self, *args, rows, conflicts=(), **kwargs):
+    def __init__(self, *args, rows, conflicts=(), meetings=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = {row.household.id: row for row in rows}
+        self.meetings = list(meetings)
         self.conflicts = set(conflicts) | {
             hid for hid in self.rows if self.data.get(f"conflict_{hid}")
         }
@@ -51,6 +54,19 @@ class EntrySheetForm(forms.Form):
             self.fields[f"confirm_{hid}"] = forms.BooleanField(
                 required=False, label=gettext_lazy("Yes, this amount is right")
             )
+            self.fields[f"kb_{hid}"] = forms.ChoiceField(
+                required=False, initial=row.kb_method, label=gettext_lazy("KB method"),
+                choices=[("", "–"), *KbMethod.choices] if not row.kb_method else KbMethod.choices,
+            )
+            self.fields[f"reason_{hid}"] = forms.ChoiceField(
+                required=False, initial=row.kb_reason, label=gettext_lazy("Reason"),
+                choices=[("", "–"), *KbReason.choices],
+            )
+            for meeting in self.meetings:
+                self.fields[f"present_{meeting.pk}_{hid}"] = forms.BooleanField(
+                    required=False, initial=meeting.pk in row.present,
+                    label=date_format(meeting.held_on, "j M"),
+                )
             if hid in self.conflicts:
                 self.fields[f"choose_{hid}"] = forms.ChoiceField(
                     required=False,
@@ -65,13 +81,24 @@ class EntrySheetForm(forms.Form):
 
     def clean(self):
         data = self.data
-        foreign = {int(m[2]) for key in data if (m := ROW_FIELD.match(key))} - self.rows.keys()
+        foreign = {int(m[2]) for key in data if (m := ROW_FIELD.match(key) or PRESENT_FIELD.match(key))} - self.rows.keys()
+        meeting_ids = {m.pk for m in self.meetings}
+        if any(int(m[1]) not in meeting_ids for key in data if (m := PRESENT_FIELD.match(key))):
+            raise ValidationError(_("The form names a meeting that is not in this month. Nothing was saved."))
         missing = [hid for hid in self.rows if f"amount_{hid}" not in data or f"was_{hid}" not in data]
         if foreign:
             raise ValidationError(_("The form contains households that are not on this sheet. Nothing was saved."))
         if missing:
             raise ValidationError(_("The form is incomplete; reload the page and try again. Nothing was saved."))
         self.amounts, self.expected = {}, {}
+        self.kb_changes: dict[int, tuple[str, str]] = {}
+        # Only the meetings the page showed: ticks of a meeting added after the sheet was
+        # opened are not the cadre's to clear.
+        shown = {int(pk) for pk in str(data.get("meetings_shown", "")).split(",") if pk.isdigit()}
+        self.present = {m.pk: {hid for hid in self.rows if self.cleaned_data.get(f"present_{m.pk}_{hid}")}
+                        for m in self.meetings if m.pk in shown}
+        for hid, row in self.rows.items():
+            self._clean_kb(hid, row)
         for hid, row in self.rows.items():
             field = f"amount_{hid}"
             text = (self.cleaned_data.get(field) or "").strip()
@@ -104,9 +131,28 @@ class EntrySheetForm(forms.Form):
             self.expected[hid] = int(was) if was.isdigit() else None
         return self.cleaned_data
 
+    def _clean_kb(self, hid, row) -> None:
+        """A method changed for the month (or a new reason for no method) becomes the
+        month's status; no method needs a reason."""
+        method = self.cleaned_data.get(f"kb_{hid}") or row.kb_method
+        reason = self.cleaned_data.get(f"reason_{hid}") if f"reason_{hid}" in self.data else row.kb_reason
+        if not method:
+            return
+        if method != KbMethod.TIDAK:
+            reason = ""
+        elif not reason:
+            self.add_error(f"reason_{hid}", _("Choose why the family uses no method."))
+            return
+        if (method, reason) != (row.kb_method, row.kb_reason if row.kb_method == KbMethod.TIDAK else ""):
+            self.kb_changes[hid] = (method, reason)
+
     def rows_to_check(self) -> int:
         """How many rows carry a problem (shown as a count above the sheet)."""
-        return sum(1 for hid in self.rows if self.has_error(f"amount_{hid}"))
+        return sum(1 for hid in self.rows if self.has_error(f"amount_{hid}") or self.has_error(f"reason_{hid}"))
+
+    def has_changes(self) -> bool:
+        return bool(self.amounts or self.kb_changes or any(
+            present != {hid for hid, row in self.rows.items() if pk in row.present} for pk, present in self.present.items()))
 
     def row_fields(self):
         """Per row, in sheet order: the row, its amount field, the amount it had when the page
@@ -117,7 +163,18 @@ class EntrySheetForm(forms.Form):
         for hid, row in self.rows.items():
             confirm = self[f"confirm_{hid}"] if hid in flagged or self.data.get(f"confirm_{hid}") else None
             choice = (self[f"choose_{hid}"], self[f"conflict_{hid}"]) if hid in self.conflicts else None
-            yield row, self[f"amount_{hid}"], self[f"was_{hid}"], confirm, choice, hid == first
+            register = SheetRegister(
+                self[f"kb_{hid}"], self[f"reason_{hid}"], [self[f"present_{m.pk}_{hid}"] for m in self.meetings])
+            yield row, self[f"amount_{hid}"], self[f"was_{hid}"], confirm, choice, hid == first, register
+
+
+@dataclass(frozen=True)
+class SheetRegister:
+    """A row's register fields: the KB method and reason, and a tick per meeting."""
+
+    kb: forms.BoundField
+    reason: forms.BoundField
+    present: list
 
 
 class AmountField(forms.CharField):
@@ -213,6 +270,28 @@ class HouseholdForm(forms.ModelForm):
         if len(nik) == 16 and nik.isdigit():
             self.warnings = nik_warnings(nik)
         return nik
+
+
+class MeetingForm(forms.ModelForm):
+    """A group meeting in the entry sheet's month."""
+
+    class Meta:
+        model = Meeting
+        fields = ["held_on", "mode", "topic"]
+        widgets = {"held_on": DateInput()}
+
+    def __init__(self, *args, period, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.period = period
+        last = end_of_month(period)
+        self.fields["held_on"].widget.attrs.update({"min": period.isoformat(), "max": last.isoformat(), "class": "form-control"})
+        self.fields["topic"].widget.attrs.update(placeholder=_("e.g. Family planning counselling"))
+
+    def clean_held_on(self):
+        day = not_in_future(self.cleaned_data["held_on"])
+        if not self.period <= day <= end_of_month(self.period):
+            raise ValidationError(_("The meeting must be in %(month)s.") % {"month": date_format(self.period, "F Y")})
+        return day
 
 
 class LeaveForm(forms.Form):

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.db import connection, transaction
 
+from households import figures
 from households.models import Household, KbMethod, KbReason, KbStatus
 from uppka.months import this_month
 
@@ -71,8 +72,7 @@ def _follow(ids, by) -> None:
         .exclude(kb_method=_latest_method())
         .values_list("pk", "kb_method")
     )
-    for household_id, method in changed:
-        record_kb_status(household_id=household_id, period=month, method=method, reason=None, by=by, sync=False)
+    record_kb_statuses({household_id: (method, None) for household_id, method in changed}, period=month, by=by, sync=False)
 
 
 def _latest_method():
@@ -83,25 +83,49 @@ def _latest_method():
     )
 
 
-def record_kb_status(*, household_id: int, period: dt.date, method: str, reason: str | None, by, sync=True) -> KbStatus:
-    """Record the method from ``period`` on (one status per household and month: a second
-    change in the same month corrects the first). TIDAK without a reason gets LAINNYA.
-    With ``sync``, ``Household.kb_method`` follows the latest status."""
-    if method == KbMethod.TIDAK:
-        reason = reason or KbReason.LAINNYA
-    else:
-        reason = ""
-    status, _ = KbStatus.objects.update_or_create(
-        household_id=household_id, period=period,
-        defaults={"method": method, "reason": reason, "recorded_by": by},
-    )
+def record_kb_status(*, household_id: int, period: dt.date, method: str, reason: str | None, by, sync=True) -> None:
+    """Record one household's method from ``period`` on; see ``record_kb_statuses``."""
+    record_kb_statuses({household_id: (method, reason)}, period=period, by=by, sync=sync)
+
+
+def record_kb_statuses(changes: dict, *, period: dt.date, by, sync=True) -> None:
+    """Record methods from ``period`` on: ``changes`` maps household id → (method, reason).
+    One status per household and month: a second change in the same month corrects the
+    first. TIDAK without a reason gets LAINNYA. With ``sync``, ``Household.kb_method``
+    follows each household's latest status. A fixed number of queries for any number of
+    households; the history keeps who and when."""
+    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+    from django.utils import timezone
+
+    if not changes:
+        return
+    now = timezone.now()
+    existing = {s.household_id: s for s in KbStatus.objects.filter(household_id__in=changes, period=period)}
+    new, changed = [], []
+    for household_id, (method, reason) in changes.items():
+        reason = (reason or KbReason.LAINNYA) if method == KbMethod.TIDAK else ""
+        status = existing.get(household_id)
+        if status is None:
+            new.append(KbStatus(household_id=household_id, period=period, method=method, reason=reason,
+                                recorded_by=by, recorded_at=now))
+        elif (status.method, status.reason) != (method, reason):
+            status.method, status.reason, status.recorded_by, status.recorded_at = method, reason, by, now
+            changed.append(status)
+    history = {"default_user": by, "default_date": now}
+    if new:
+        bulk_create_with_history(new, KbStatus, **history)
+    if changed:
+        bulk_update_with_history(changed, KbStatus, ["method", "reason", "recorded_by", "recorded_at"], **history)
     if sync:
-        latest = KbStatus.objects.filter(household_id=household_id).order_by("-period").values_list("method", flat=True)[0]
-        household = Household.objects.get(pk=household_id)
-        if household.kb_method != latest:
-            household.kb_method = latest
-            household.save(update_fields=["kb_method"])
-    return status
+        latest = dict(
+            Household.objects.filter(pk__in=changes).annotate(latest=_latest_method()).values_list("pk", "latest")
+        )
+        households = [h for h in Household.objects.filter(pk__in=changes) if h.kb_method != latest[h.pk]]
+        for household in households:
+            household.kb_method = latest[household.pk]
+        if households:
+            bulk_update_with_history(households, Household, ["kb_method"], **history)
+            figures.refresh([h.pk for h in households])  # "acceptor" is a kept figure
 
 
 def _household_saved(sender, instance, created, raw=False, **kwargs):
@@ -124,3 +148,43 @@ def connect_signals() -> None:
 
     post_save.connect(_household_saved, sender=Household, dispatch_uid="register_household_saved")
     post_save.connect(_membership_saved, sender=Membership, dispatch_uid="register_membership_saved")
+
+
+@transaction.atomic
+def record_register(*, group, period: dt.date, kb_changes: dict, present: dict, household_ids, by) -> int:
+    """The month's register from the entry sheet: each changed method becomes the month's
+    status, and each shown meeting's attendance among the sheet's households is set as
+    ticked (other attendees stay). Returns the number of method changes."""
+    from households.models import Meeting
+
+    record_kb_statuses(kb_changes, period=period, by=by)
+    meetings = {m.pk: m for m in Meeting.objects.filter(group=group, pk__in=present)}
+    for meeting_id, ticked in present.items():
+        meeting = meetings[meeting_id]
+        current = set(meeting.attendees.filter(pk__in=household_ids).values_list("pk", flat=True))
+        if current - ticked:
+            meeting.attendees.remove(*(current - ticked))
+        if ticked - current:
+            meeting.attendees.add(*(ticked - current))
+    return len(kb_changes)
+
+
+def submit_month(*, group, period: dt.date, by):
+    """The group's report for the month (SPEC section 8): the first submission stands."""
+    from django.utils import timezone
+
+    from households.models import MonthlyReport
+
+    report, _ = MonthlyReport.objects.get_or_create(
+        group=group, period=period, defaults={"submitted_by": by, "submitted_at": timezone.now()}
+    )
+    return report
+
+
+def is_late(report) -> bool:
+    """Submitted after the 3rd of the month after (in Palopo's time)."""
+    from django.utils import timezone
+
+    from uppka.months import month_after
+
+    return timezone.localtime(report.submitted_at).date() > month_after(report.period).replace(day=3)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 from groups.models import Group
-from households.models import Household, IncomeReading, Membership
+from households.models import Household, IncomeReading, KbStatus, Meeting, Membership
 from uppka.months import end_of_month, month_before, this_month
 
 HISTORY_MONTHS = 12  # readings that define a household's "usual" income
@@ -25,6 +25,9 @@ class SheetRow:
     previous_period: dt.date | None
     previous_amount: int | None
     usual: int | None  # median of earlier readings, None when too few to judge
+    kb_method: str = ""  # the family-planning method in force in the month ("" when none yet)
+    kb_reason: str = ""
+    present: frozenset = frozenset()  # ids of the month's meetings the household attended
 
     def is_outlier(self, amount: int) -> bool:
         """More than 3× or less than a third of the household's usual income, and of its
@@ -45,14 +48,28 @@ def active_members(group_ids, period: dt.date):
     return Membership.objects.active_on(end_of_month(period)).filter(group_id__in=group_ids).select_related("household")
 
 
+def month_meetings(group: Group, period: dt.date) -> list[Meeting]:
+    return list(Meeting.objects.filter(group=group, held_on__gte=period, held_on__lte=end_of_month(period)).order_by("held_on"))
+
+
 def sheet_rows(group: Group, period: dt.date) -> list[SheetRow]:
-    """The rows of the entry sheet, in two queries whatever the size of the group."""
+    """The rows of the entry sheet, in four queries whatever the size of the group."""
     memberships = list(active_members([group.id], period).order_by("household__head_name", "household_id"))
     ids = [m.household_id for m in memberships]
     first = period.replace(year=period.year - HISTORY_MONTHS // 12)
     readings: dict[int, list[IncomeReading]] = {hid: [] for hid in ids}
     for reading in IncomeReading.objects.filter(household_id__in=ids).between(first, period).order_by("period"):
         readings[reading.household_id].append(reading)
+    in_force = {}
+    for status in KbStatus.objects.filter(household_id__in=ids, period__lte=period).order_by("period"):
+        in_force[status.household_id] = status  # the latest from the month or before wins
+    present: dict[int, set[int]] = {hid: set() for hid in ids}
+    attendance = Meeting.attendees.through.objects.filter(
+        meeting__group=group, meeting__held_on__gte=period, meeting__held_on__lte=end_of_month(period),
+        household_id__in=ids,
+    ).values_list("household_id", "meeting_id")
+    for household_id, meeting_id in attendance:
+        present[household_id].add(meeting_id)
     rows = []
     for m in memberships:
         own = readings[m.household_id]
@@ -67,6 +84,9 @@ def sheet_rows(group: Group, period: dt.date) -> list[SheetRow]:
                 previous_period=earlier[-1].period if earlier else None,
                 previous_amount=earlier[-1].amount if earlier else None,
                 usual=int(usual) if usual is not None else None,
+                kb_method=in_force[m.household_id].method if m.household_id in in_force else "",
+                kb_reason=in_force[m.household_id].reason if m.household_id in in_force else "",
+                present=frozenset(present[m.household_id]),
             )
         )
     return rows

@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,14 +15,15 @@ from django.views.decorators.http import require_POST
 
 from groups.models import Group
 from groups.shortcuts import get_group_for
+from households import register as monthly_register
 from households import services, signals
-from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, error_text
+from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, MeetingForm, error_text
 from households.history import change_history
 from households.figures import HouseholdFigures
-from households.models import ClosedMonth, Household, IncomeReading, Membership, MemberFigures
+from households.models import ClosedMonth, Household, IncomeReading, Meeting, Membership, MemberFigures, MonthlyReport
 from households.parsing import parse_period
 from uppka.months import month_after, month_before, months_back, this_month
-from households.sheet import active_members, reporting_month, sheet_rows
+from households.sheet import active_members, month_meetings, reporting_month, sheet_rows
 
 
 def _get_household_for(user, pk, *, edit=False) -> Household:
@@ -103,36 +105,92 @@ def entry_sheet(request, code, month):
     closed = ClosedMonth.objects.is_closed(period)
     writable = can_edit and (not closed or services.may_change_closed_months(request.user))
     rows = sheet_rows(group, period)
-    form = EntrySheetForm(request.POST or None, rows=rows)
+    meetings = month_meetings(group, period)
+    form = EntrySheetForm(request.POST or None, rows=rows, meetings=meetings)
     sheet = f"{group.code}/{period:%Y-%m}"
     if request.method == "POST":
         if not writable:
             raise PermissionDenied
         if form.is_valid():
             try:
-                result = services.record_incomes(
-                    period=period, amounts=form.amounts, expected=form.expected, by=request.user
-                )
+                with transaction.atomic():
+                    result = services.record_incomes(
+                        period=period, amounts=form.amounts, expected=form.expected, by=request.user
+                    )
+                    changes = monthly_register.record_register(
+                        group=group, period=period, kb_changes=form.kb_changes, present=form.present,
+                        household_ids=list(form.rows), by=request.user,
+                    )
             except services.ConflictError as e:
-                form = _conflict_form(request.POST, group, period, e.household_ids)
+                form = _conflict_form(request.POST, group, period, e.household_ids, meetings)
             else:
-                messages.success(
-                    request,
-                    _("Saved: %(created)s new, %(updated)s corrected.")
-                    % {"created": result.created, "updated": result.updated},
-                )
+                saved = _("Saved: %(created)s new, %(updated)s corrected.") % {
+                    "created": result.created, "updated": result.updated}
+                if changes:
+                    saved += " " + _("KB method changed for %(count)s families.") % {"count": changes}
+                messages.success(request, saved)
                 request.session[SAVED_SHEET] = sheet  # the page's draft on the phone can go
                 return redirect("households:entry_sheet", code=group.code, month=f"{period:%Y-%m}")
     just_saved = request.method == "GET" and request.session.pop(SAVED_SHEET, None) == sheet
     filled = sum(1 for row in rows if row.amount is not None)
+    report = MonthlyReport.objects.filter(group=group, period=period).select_related("submitted_by").first()
     context = {
         "group": group, "period": period, "form": form, "writable": writable, "closed": closed,
+        "meetings": meetings, "meeting_form": MeetingForm(period=period) if writable else None,
+        "report": report, "late": report and monthly_register.is_late(report),
         "can_edit": can_edit, "previous": month_before(period),
         "next": None if period >= current else month_after(period),
         "draft_key": f"{request.user.pk}:{sheet}", "just_saved": just_saved,
         "filled": filled, "total": len(rows), "sheet_text": _sheet_text(),
     }
     return render(request, "households/entry_sheet.html", context)
+
+
+def _writable_sheet(request, code, month):
+    """The group and month of a sheet the user may change now (else 403 or 404)."""
+    group = get_group_for(request.user, code)
+    period = _period_or_404(month)
+    if period > this_month() or not _can_edit(request.user, group):
+        raise PermissionDenied
+    if ClosedMonth.objects.is_closed(period) and not services.may_change_closed_months(request.user):
+        raise PermissionDenied
+    return group, period
+
+
+@login_required
+@require_POST
+def add_meeting(request, code, month):
+    """A meeting of the group in the sheet's month; the sheet then shows a tick per member."""
+    group, period = _writable_sheet(request, code, month)
+    form = MeetingForm(request.POST, period=period)
+    if form.is_valid():
+        meeting = form.save(commit=False)
+        meeting.group, meeting.recorded_by = group, request.user
+        try:
+            meeting.validate_constraints()
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            meeting.save()
+            messages.success(request, _("Meeting of %(day)s added: tick who was present, then save.") % {
+                "day": date_format(meeting.held_on, "j F Y")})
+    else:
+        messages.error(request, error_text(form))
+    return redirect("households:entry_sheet", code=group.code, month=f"{period:%Y-%m}")
+
+
+@login_required
+@require_POST
+def submit_month(request, code, month):
+    """The group's report for the month (R/I/UPPKA): who submitted it and when."""
+    group, period = _writable_sheet(request, code, month)
+    if period >= this_month():
+        messages.error(request, _("A month is reported once it is over."))
+    else:
+        report = monthly_register.submit_month(group=group, period=period, by=request.user)
+        messages.success(request, _("The report of %(month)s was submitted on %(day)s.") % {
+            "month": date_format(period, "F Y"), "day": date_format(timezone.localtime(report.submitted_at), "j F Y")})
+    return redirect("households:entry_sheet", code=group.code, month=f"{period:%Y-%m}")
 
 
 SAVED_SHEET = "saved_sheet"
@@ -148,6 +206,7 @@ def _sheet_text() -> dict[str, str]:
         "unsaved": _("Not saved yet: what you typed is only on this phone."),
         "saving": _("Saving…"),
         "offline_status": _("No signal: what you typed stays on this phone."),
+        "save_first": _("Save the sheet first (Save all), then submit the month's report."),
         "offline": _("No connection, so nothing was saved, but nothing is lost: what you typed stays on this "
                      "phone. Press Save all again when there is signal."),
         "failed": _("The server could not save (error %(status)s). What you typed stays on this phone: "
@@ -155,7 +214,7 @@ def _sheet_text() -> dict[str, str]:
     }
 
 
-def _conflict_form(data, group, period, household_ids) -> EntrySheetForm:
+def _conflict_form(data, group, period, household_ids, meetings) -> EntrySheetForm:
     """The sheet again after someone else saved some of its rows: the cadre's amounts stay,
     each conflicting row shows the amount now stored and asks which one to keep."""
     rows = sheet_rows(group, period)
@@ -164,7 +223,7 @@ def _conflict_form(data, group, period, household_ids) -> EntrySheetForm:
     for hid in household_ids:
         data[f"was_{hid}"] = "" if stored.get(hid) is None else str(stored[hid])
         data.pop(f"choose_{hid}", None)
-    form = EntrySheetForm(data, rows=rows, conflicts=household_ids)
+    form = EntrySheetForm(data, rows=rows, conflicts=household_ids, meetings=meetings)
     form.is_valid()
     names = ", ".join(row.household.head_name for row in rows if row.household.id in household_ids)
     form.add_error(

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from households.models import ClosedMonth, IncomeReading
+from households.models import ClosedMonth, IncomeReading, KbStatus, Meeting, MemberFigures
 from tests.factories import make_member, make_reading
 
 MAY = dt.date(2024, 5, 1)
@@ -347,13 +347,23 @@ def test_saving_a_sheet_uses_a_fixed_number_of_queries(client, cadre_a, group_a,
     households = [make_member(group_a, joined_on=dt.date(2024, 1, 10)).household for _ in range(30)]
     for h in households[:10]:
         make_reading(h, MAY, 1_000_000)
+    meetings = [Meeting.objects.create(group=group_a, held_on=MAY.replace(day=d), topic="Uji") for d in (6, 20)]
     client.force_login(cadre_a)
     was = {h.pk: "1000000" for h in households[:10]}
     data = sheet_data(households, ["1.200.000"] * 30, was=was)
+    data["meetings_shown"] = ",".join(str(m.pk) for m in meetings)
+    for h in households:  # everyone at both meetings, and a third of the families change method
+        data.update({f"present_{m.pk}_{h.pk}": "on" for m in meetings})
+    for h in households[::3]:
+        data.update({f"kb_{h.pk}": "TIDAK", f"reason_{h.pk}": "HAMIL"})
     with CaptureQueriesContext(connection) as queries:
         assert client.post(URL, data).status_code == 302
-    assert len(queries) <= 25
+    # Constant in the number of families; a few more per meeting of the month (one or two).
+    assert len(queries) <= 55, "\n".join(q["sql"][:150] for q in queries.captured_queries)
     assert IncomeReading.objects.filter(period=MAY, amount=1_200_000).count() == 30
+    assert all(m.attendees.count() == 30 for m in meetings)
+    assert KbStatus.objects.filter(period=MAY, method="TIDAK", reason="HAMIL").count() == 10
+    assert MemberFigures.objects.filter(household__in=households[::3], acceptor=False).count() == 10  # kept figures follow
     with django_assert_max_num_queries(15):
         client.get(URL)
 

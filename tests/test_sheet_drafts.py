@@ -176,3 +176,49 @@ def test_the_sheet_leads_to_what_is_missing_and_to_the_rows_to_check(
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
     assert console_errors == []
+
+
+def test_a_cadre_records_and_submits_a_month_and_dppkb_sees_it_in_the_recap(
+    page, live_server, cadre_a, dppkb_user, group_with_history, console_errors
+):
+    """SPEC section 8 on a 360 px phone: a meeting, ticks, a KB change with its reason, the
+    incomes, then the month's report; the recap counts them."""
+    from households.models import KbStatus, MonthlyReport
+
+    open_sheet(page, live_server)
+    page.get_by_label("Tanggal").fill(LAST_MONTH.replace(day=6).isoformat())
+    page.get_by_label("Topik").fill("Penyuluhan KB")
+    page.get_by_role("button", name="Tambahkan pertemuan").click()
+    expect(page.get_by_text("Penyuluhan KB")).to_be_visible()
+    ani = page.locator("[data-row]").filter(has_text="Ani Lestari")
+    budi = page.locator("[data-row]").filter(has_text="Budi Santoso")
+    ani.get_by_label("Hadir 6").check()
+    budi.get_by_label("Hadir 6").check()
+    expect(budi.get_by_label("Alasan (tidak ber-KB)")).to_be_hidden()  # only for "no method"
+    budi.get_by_label("Metode KB").select_option("TIDAK")
+    budi.get_by_label("Alasan (tidak ber-KB)").select_option("HAMIL")
+    page.reload()  # the draft keeps ticks and methods too
+    expect(page.get_by_role("status").filter(has_text="dipulihkan")).to_be_visible()
+    expect(budi.get_by_label("Alasan (tidak ber-KB)")).to_have_value("HAMIL")
+    expect(ani.get_by_label("Hadir 6")).to_be_checked()
+    page.get_by_label("Ani Lestari").fill("1.100.000")
+    page.get_by_label("Budi Santoso").fill("1.600.000")
+    page.get_by_label("Citra Dewi").fill("2.100.000")
+    page.get_by_role("button", name="Kirim laporan bulan ini").click()  # not before saving
+    expect(page.get_by_role("alert").filter(has_text="Simpan lembar ini dulu")).to_be_visible()
+    page.get_by_role("button", name="Simpan semua").click()
+    expect(page.get_by_text("Metode KB berubah untuk 1 keluarga")).to_be_visible()
+    page.get_by_role("button", name="Kirim laporan bulan ini").click()
+    expect(page.get_by_text("Dikirim oleh kader_a")).to_be_visible()
+    assert MonthlyReport.objects.filter(period=LAST_MONTH).count() == 1
+    assert KbStatus.objects.get(period=LAST_MONTH).reason == "HAMIL"
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+
+    log_in(page, live_server, "dppkb_staff")
+    page.goto(f"{live_server.url}/reports/rekap/?as_of={LAST_MONTH:%Y-%m}")
+    city = page.get_by_role("row").filter(has_text="Kota Palopo")
+    expect(city.locator('[data-label="Kelompok melapor"]')).to_have_text("1")
+    expect(city.locator('[data-label="Keluarga hadir"]')).to_have_text("2")
+    expect(city.locator('[data-label="Tidak KB: hamil"]')).to_have_text("1")
+    assert [e for e in console_errors if "beforeunload" not in e] == []

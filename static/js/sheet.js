@@ -34,10 +34,25 @@
     function field(row, name) { return row.querySelector("[name=" + name + "_" + row.dataset.row + "]"); }
     function amount(row) { return field(row, "amount"); }
 
+    // Every control of a row but the hidden ones: amount, KB method and reason, ticks.
+    function controls(row) {
+      return Array.prototype.filter.call(row.querySelectorAll("input, select"), function (c) {
+        return c.type !== "hidden" && !c.disabled;
+      });
+    }
+    function valueOf(control) {
+      return control.type === "checkbox" || control.type === "radio" ? control.checked : control.value;
+    }
+    function defaultOf(control) {
+      if (control.type === "checkbox" || control.type === "radio") return control.defaultChecked;
+      if (control.tagName === "SELECT") {
+        var chosen = Array.prototype.find.call(control.options, function (o) { return o.defaultSelected; });
+        return chosen ? chosen.value : (control.options[0] ? control.options[0].value : "");
+      }
+      return control.defaultValue;
+    }
     function changed(row) {
-      var input = amount(row), confirm = field(row, "confirm"), chosen = row.querySelector("input[type=radio]:checked");
-      return input.value !== input.defaultValue || (confirm && confirm.checked !== confirm.defaultChecked) ||
-        Boolean(chosen && !chosen.defaultChecked);
+      return controls(row).some(function (c) { return valueOf(c) !== defaultOf(c); });
     }
 
     function saveDraft() {
@@ -45,11 +60,11 @@
       var draft = {};
       rows.forEach(function (row) {
         if (!(bound ? amount(row).value.trim() || changed(row) : changed(row))) return;
-        var confirm = field(row, "confirm"), chosen = row.querySelector("input[type=radio]:checked");
-        draft[row.dataset.row] = {
-          amount: amount(row).value, was: field(row, "was").value,
-          confirm: Boolean(confirm && confirm.checked), choose: chosen ? chosen.value : ""
-        };
+        var fields = {};
+        controls(row).forEach(function (c) {
+          if (c.type === "radio") { if (c.checked) fields[c.name] = c.value; } else fields[c.name] = valueOf(c);
+        });
+        draft[row.dataset.row] = { was: field(row, "was").value, fields: fields };
       });
       try {
         if (Object.keys(draft).length) store.setItem(key, JSON.stringify({ at: Date.now(), rows: draft }));
@@ -72,6 +87,12 @@
       showStatus();
     }
 
+    // The reason belongs to "no method" only.
+    function showReason(row) {
+      var kb = row.querySelector("[data-kb]"), reason = row.querySelector("[data-reason]");
+      if (kb && reason) reason.classList.toggle("invisible", kb.value !== "TIDAK");
+    }
+
     function showStatus() {
       if (!status) return;
       var offline = navigator.onLine === false;
@@ -89,9 +110,18 @@
       Object.keys(draft.rows || {}).forEach(function (id) {
         var row = form.querySelector('[data-row="' + id + '"]');
         if (!row || amount(row).disabled) { leftOut += 1; return; }
-        var saved = draft.rows[id];
-        if (saved.amount === amount(row).value) return;
-        amount(row).value = saved.amount;
+        var saved = draft.rows[id], differs = false;
+        controls(row).forEach(function (c) {
+          if (!(c.name in (saved.fields || {}))) return;
+          var value = saved.fields[c.name];
+          if (c.type === "radio") {
+            if (c.checked !== (c.value === value)) { c.checked = c.value === value; differs = true; }
+          } else if (valueOf(c) !== value) {
+            if (c.type === "checkbox") c.checked = value; else c.value = value;
+            differs = true;
+          }
+        });
+        if (!differs) return;
         // The amount stored when the draft was typed: if someone saved since, the server
         // says so and asks which amount to keep, instead of overwriting theirs.
         field(row, "was").value = saved.was;
@@ -106,8 +136,11 @@
       notice.classList.remove("d-none");
       document.getElementById("draft-discard").onclick = function () {
         restored.forEach(function (row) {
-          amount(row).value = amount(row).defaultValue;
+          controls(row).forEach(function (c) {
+            if (c.type === "checkbox" || c.type === "radio") c.checked = c.defaultChecked; else c.value = defaultOf(c);
+          });
           field(row, "was").value = field(row, "was").defaultValue;
+          showReason(row);
         });
         if (store) store.removeItem(key);
         notice.classList.add("d-none");
@@ -134,6 +167,7 @@
     if (form.hasAttribute("data-draft-saved")) { if (store) store.removeItem(key); }
     else if (bound) saveDraft();
     else restore();
+    rows.forEach(showReason);
     refresh();
 
     var lastField = null;  // the next empty row is the one after where the cadre was typing
@@ -141,7 +175,12 @@
       if (event.target.hasAttribute("data-amount")) lastField = event.target;
     });
     form.addEventListener("input", function () { saveDraft(); refresh(); });
-    form.addEventListener("change", function () { saveDraft(); refresh(); });
+    form.addEventListener("change", function (event) {
+      var row = event.target.closest("[data-row]");
+      if (row) showReason(row);
+      saveDraft();
+      refresh();
+    });
 
     if (nextMissing) nextMissing.addEventListener("click", function (event) {
       event.preventDefault();
@@ -159,6 +198,16 @@
       var first = form.querySelector(".is-invalid");
       if (first) { first.focus(); first.scrollIntoView({ block: "center" }); }
     }
+
+    // Adding a meeting reloads the sheet: the draft comes back with it, no need to ask.
+    document.querySelectorAll("form[data-keeps-draft]").forEach(function (other) {
+      other.addEventListener("submit", function () { saveDraft(); state.submitting = true; });
+    });
+    var submitMonth = document.getElementById("submit-month");
+    if (submitMonth) submitMonth.addEventListener("submit", function (event) {
+      if (state.unsaved) { event.preventDefault(); showProblem(text.save_first); }
+      else state.submitting = true;
+    });
 
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.DOMParser) return;  // an old browser posts the form itself
