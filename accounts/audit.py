@@ -11,10 +11,13 @@ from django.utils.translation import gettext as _
 from groups.models import Group, KecamatanTarget, PovertyLine, Target
 from households.history import NOT_RECORDED
 from households.identity import mask_nik
-from households.models import ClosedMonth, Household, IncomeReading, Membership
+from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership, MonthlyReport
 from uppka.formats import display_value, format_number, format_rupiah
 
-AUDITED = [Household, Membership, IncomeReading, Target, KecamatanTarget, ClosedMonth, Group, PovertyLine]
+AUDITED = [
+    Household, Membership, IncomeReading, KbStatus, Meeting, MonthlyReport, Target, KecamatanTarget, ClosedMonth, Group,
+    PovertyLine,
+]
 SKIP = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "recorded_at", "created_at"}
 
 
@@ -29,6 +32,8 @@ class Entry:
 
 WHAT = {
     "income": [IncomeReading],
+    "kb_status": [KbStatus],
+    "register": [Meeting, MonthlyReport],
     "membership": [Membership],
     "household": [Household],
     "group": [Group],
@@ -60,7 +65,8 @@ def latest_changes(
     merged = itertools.islice(merged, seen, None)  # the changes at ``before`` already shown come first
     chosen = [item for _, item in zip(range(limit), merged)]
     previous = _previous_versions(chosen)
-    families = {r.id if m is Household else r.household_id for r, m in chosen if m in (Household, IncomeReading, Membership)}
+    families = {r.id if m is Household else r.household_id for r, m in chosen
+                if m in (Household, IncomeReading, Membership, KbStatus)}
     groups = _group_codes(families)
     return [_entry(record, model, previous.get((model, record.history_id)), groups) for record, model in chosen]
 
@@ -79,8 +85,10 @@ def _filtered(model, history, filters):
     code, kk = filters.get("group"), filters.get("kk")
     if code:
         in_group = Membership.objects.filter(group__code__iexact=code).values("household_id")
-        if model is IncomeReading:
+        if model in (IncomeReading, KbStatus):
             history = history.filter(household_id__in=in_group)
+        elif model in (Meeting, MonthlyReport):
+            history = history.filter(group__code__iexact=code)
         elif model is Membership:
             history = history.filter(group__code__iexact=code)
         elif model is Household:
@@ -90,7 +98,7 @@ def _filtered(model, history, filters):
         else:
             return None
     if kk:
-        if model in (IncomeReading, Membership):
+        if model in (IncomeReading, Membership, KbStatus):
             history = history.filter(household__kk_number=kk)
         elif model is Household:
             history = history.filter(kk_number=kk)
@@ -146,6 +154,17 @@ def _subject(record, model, groups: dict[int, str]) -> str:
         name = household.head_name if household else f"#{record.household_id}"
         return _("Income %(month)s, %(family)s") % {
             "month": display_value("period", record.period), "family": family(record.household_id, name)}
+    if model is KbStatus:
+        household = _related(record, "household")
+        name = household.head_name if household else f"#{record.household_id}"
+        return _("KB method from %(month)s, %(family)s") % {
+            "month": display_value("period", record.period), "family": family(record.household_id, name)}
+    if model in (Meeting, MonthlyReport):
+        group = _related(record, "group")
+        code = group.code if group else f"#{record.group_id}"
+        if model is Meeting:
+            return _("Meeting of %(group)s on %(day)s") % {"group": code, "day": display_value("held_on", record.held_on)}
+        return _("Report of %(group)s for %(month)s") % {"group": code, "month": display_value("period", record.period)}
     if model is Membership:
         household, group = _related(record, "household"), _related(record, "group")
         return _("Membership of %(group)s, %(family)s") % {

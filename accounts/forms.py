@@ -23,6 +23,8 @@ class AuditFilterForm(forms.Form):
     WHAT = [
         ("", gettext_lazy("Everything")),
         ("income", gettext_lazy("Incomes")),
+        ("kb_status", gettext_lazy("KB methods")),
+        ("register", gettext_lazy("Meetings and monthly reports")),
         ("membership", gettext_lazy("Memberships")),
         ("household", gettext_lazy("Families")),
         ("group", gettext_lazy("Groups")),

@@ -197,3 +197,26 @@ def test_the_audit_offers_date_boxes_and_counts_with_a_thousands_dot(client, dpp
     html = client.get("/audit/").content.decode()
     assert 'type="date" name="since"' in html and 'type="text" name="who"' in html
     assert "paling banyak 10.000 perubahan" in html
+
+
+@pytest.mark.django_db
+def test_the_audit_shows_the_register_kb_methods_meetings_and_reports(client, cadre_a, dppkb_user, member_a):
+    """A month saved from the entry sheet: a KB change, a meeting with a tick, the report."""
+    url = "/kelompok/KWT-A/isian/2024-05/"
+    hid = member_a.household.pk
+    client.force_login(cadre_a)
+    client.post(url + "pertemuan/", {"held_on": "2024-05-06", "mode": "TATAP_MUKA", "topic": "Penyuluhan KB"})
+    from households.models import Meeting
+
+    meeting = Meeting.objects.get()
+    client.post(url, {f"amount_{hid}": "", f"was_{hid}": "", f"kb_{hid}": "TIDAK", f"reason_{hid}": "IAT",
+                      "meetings_shown": str(meeting.pk), f"present_{meeting.pk}_{hid}": "on"})
+    client.post(url + "lapor/")
+    client.force_login(dppkb_user)
+    table = client.get("/audit/?what=kb_status").content.decode().split("<tbody>", 1)[1]
+    assert "Metode KB mulai Mei 2024, keluarga Sitti Hasnah (KWT-A)" in table and "kader_a" in table
+    assert "Ingin anak ditunda (IAT)" in table
+    table = client.get("/audit/?what=register&group=kwt-a").content.decode().split("<tbody>", 1)[1]
+    assert "Pertemuan KWT-A pada 6 Mei 2024" in table and "Penyuluhan KB" in table
+    assert "Laporan KWT-A untuk Mei 2024" in table
+    assert "Mei 2024" not in client.get("/audit/?what=register&group=NEL-B").content.decode().split("<tbody>", 1)[1]
