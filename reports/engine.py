@@ -234,6 +234,19 @@ def _scopes(keys, shared) -> str:
     )
 
 
+def _households_once(keys, rows: str) -> list[str]:
+    """SELECTs giving each household of ``rows`` (alias b: household_id and the keys' scope
+    columns) once per scope value of every key, as columns ``k{i}`` (see ``units``)."""
+    parts = []
+    for shared in dict.fromkeys(SHARED_BY[key] for key in keys):
+        if shared is None:  # one row per household and scope value already
+            parts.append(f"SELECT {_scopes(keys, shared)} FROM {rows}")
+            continue
+        columns = ["b.household_id", *(f"b.{key}" for key in keys if SHARED_BY[key] == shared and key != "all")]
+        parts.append(f"SELECT {_scopes(keys, shared)} FROM (SELECT DISTINCT {', '.join(columns)} FROM {rows}) b")
+    return parts
+
+
 def _per_scope(aggregates: str, source: str, indices, where: str = "1 = 1") -> str:
     """Rows (k, scope, aggregates…) of ``source`` per scope value of each key index, over
     its rows meeting ``where``: one pass with GROUPING SETS on PostgreSQL, a GROUP BY per
@@ -477,29 +490,26 @@ def progress(groups, day: dt.date) -> Progress:
         selection = Selection(groups)
     except EmptyResultSet:
         return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
-    # Distinct households: a household with one membership is one row, so only the others
-    # need the (sorting) COUNT(DISTINCT …).
-    households = (
-        "COUNT(CASE WHEN memberships = 1 THEN 1 END) "
-        "+ COUNT(DISTINCT CASE WHEN memberships > 1 THEN household_id END)"
+    keys = ("all", *PROGRESS_KEYS)
+    columns = ", ".join(f"{SCOPE_SQL[key]} AS k{i}" for i, key in enumerate(keys))
+    # A household with one membership is one row; the others are counted from DISTINCT rows.
+    counted = " UNION ALL ".join(
+        [f"SELECT {columns} FROM a b WHERE b.memberships = 1", *_households_once(keys, "a b WHERE b.memberships > 1")]
     )
     sql = f"""
-    WITH a AS (
+    WITH a AS NOT MATERIALIZED (
         SELECT f.household_id, f.memberships, f.opd_id, f.type_id, f.kecamatan_id FROM {KEPT} f
         WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.acceptor = %s
           {selection.on('f.group_id')}
-    )
-    SELECT 'all', 0, {households} FROM a
-    UNION ALL SELECT 'kecamatan_id', kecamatan_id, {households} FROM a GROUP BY kecamatan_id
-    UNION ALL SELECT 'opd_id', opd_id, {households} FROM a GROUP BY opd_id
-    UNION ALL SELECT 'type_id', type_id, {households} FROM a GROUP BY type_id
+    ),
+    counted AS ({counted})
+    {_per_scope("COUNT(*)", "counted", range(len(keys)))}
     """
-    by: dict[str, dict] = {"all": {}, **{key: {} for key in PROGRESS_KEYS}}
+    by: dict[str, dict] = {key: {} for key in keys}
     with connection.cursor() as cursor:
         cursor.execute(sql, [day, day, True, *selection.params])
-        for key, scope, count in cursor.fetchall():
-            if count:
-                by[key][scope] = int(count)
+        for k, scope, count in cursor.fetchall():
+            by[keys[k]][scope] = int(count)
     return Progress(day, by.pop("all").get(0, 0), by)
 
 
@@ -512,25 +522,35 @@ def reporting(groups, month: dt.date) -> Reporting:
         return Reporting(month, 0, 0, {}, {})
     end = end_of_month(month)
     cadres = Group.cadres.through._meta.db_table
-    counts = "COUNT(DISTINCT household_id), COUNT(DISTINCT CASE WHEN reported = 1 THEN household_id END)"
+    # A household with one membership is one row; the others are counted from DISTINCT rows
+    # (one membership per household and group: a group needs none).
     sql = f"""
     WITH a AS (
-        SELECT f.household_id, f.group_id, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
+        SELECT f.household_id, f.group_id, f.memberships, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
         FROM {KEPT} f
         LEFT JOIN (SELECT household_id FROM households_incomereading WHERE period = %s) r
              ON r.household_id = f.household_id
         WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s){selection.on('f.group_id')}
-    )
-    SELECT 'all', 0, {counts} FROM a
-    UNION ALL SELECT 'group', group_id, {counts} FROM a GROUP BY group_id
-    UNION ALL SELECT 'cadre', c.user_id, {counts}
-        FROM a JOIN {cadres} c ON c.group_id = a.group_id GROUP BY c.user_id
+    ),
+    c AS (SELECT a.*, c.user_id FROM a JOIN {cadres} c ON c.group_id = a.group_id)
+    SELECT 'all', 0, COUNT(*), SUM(reported) FROM (
+        SELECT reported FROM a WHERE memberships = 1
+        UNION ALL SELECT reported FROM (SELECT DISTINCT household_id, reported FROM a WHERE memberships > 1) d
+    ) x
+    UNION ALL SELECT 'group', group_id, COUNT(*), SUM(reported) FROM a GROUP BY group_id
+    UNION ALL SELECT 'cadre', user_id, COUNT(*), SUM(reported) FROM (
+        SELECT user_id, reported FROM c WHERE memberships = 1
+        UNION ALL SELECT user_id, reported FROM (
+            SELECT DISTINCT user_id, household_id, reported FROM c WHERE memberships > 1
+        ) d
+    ) x GROUP BY user_id
     """
     by: dict[str, dict] = {"all": {}, "group": {}, "cadre": {}}
     with connection.cursor() as cursor:
         cursor.execute(sql, [month, end, end, *selection.params])
         for key, scope, active, reported in cursor.fetchall():
-            by[key][int(scope)] = (int(active), int(reported))
+            if active:  # the selection as a whole is one row even when empty
+                by[key][int(scope)] = (int(active), int(reported))
     total = by["all"].get(0, (0, 0))
     return Reporting(month, total[0], total[1], by_group=by["group"], by_cadre=by["cadre"])
 
