@@ -37,8 +37,10 @@ clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
 # Benchmark (not part of `make test`): SQLite and PostgreSQL with 10,000 households, and
-# PostgreSQL with 100,000. Bench databases are kept between runs (seeding 100,000 takes ~30 s).
+# PostgreSQL with 100,000. Bench databases are kept between runs (seeding 100,000 takes ~30 s);
+# BENCH_DB names them (make bench BENCH_DB=my_bench keeps them apart from another checkout's).
 BENCH_PG := postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= uppka_bench
 bench: setup
 	mkdir -p var
 	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-10000.sqlite3 $(BIN)/python manage.py bench --households 10000 \
@@ -47,20 +49,20 @@ bench: setup
 	DATABASE_URL=sqlite:///$(CURDIR)/var/bench-import.sqlite3 $(BIN)/python manage.py bench_import var/bench-data-10000.xlsx
 	@if pg_isready -h 127.0.0.1 -p 5432 -q; then \
 		for n in 10000 100000; do \
-			psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='uppka_bench_$$n'" | grep -q 1 \
-				|| createdb -h 127.0.0.1 -U postgres uppka_bench_$$n; \
-			DATABASE_URL=$(BENCH_PG)/uppka_bench_$$n $(BIN)/python manage.py bench --households $$n || exit 1; \
+			psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB)_$$n'" | grep -q 1 \
+				|| createdb -h 127.0.0.1 -U postgres $(BENCH_DB)_$$n; \
+			DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_$$n $(BIN)/python manage.py bench --households $$n || exit 1; \
 		done; \
-		dropdb -h 127.0.0.1 -U postgres --if-exists uppka_bench_import && createdb -h 127.0.0.1 -U postgres uppka_bench_import; \
-		DATABASE_URL=$(BENCH_PG)/uppka_bench_import $(BIN)/python manage.py bench_import var/bench-data-10000.xlsx || exit 1; \
+		dropdb -h 127.0.0.1 -U postgres --if-exists $(BENCH_DB)_import && createdb -h 127.0.0.1 -U postgres $(BENCH_DB)_import; \
+		DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_import $(BIN)/python manage.py bench_import var/bench-data-10000.xlsx || exit 1; \
 	else echo "PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL figures skipped."; fi
 
 # The optional big run: PostgreSQL with 1,000,000 households (seeding takes about 6 minutes
 # and the database about 1.5 GB; three runs per page).
 bench-million: setup
-	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='uppka_bench_1000000'" | grep -q 1 \
-		|| createdb -h 127.0.0.1 -U postgres uppka_bench_1000000
-	DATABASE_URL=$(BENCH_PG)/uppka_bench_1000000 $(BIN)/python manage.py bench --households 1000000 --runs 3
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB)_1000000'" | grep -q 1 \
+		|| createdb -h 127.0.0.1 -U postgres $(BENCH_DB)_1000000
+	DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_1000000 $(BIN)/python manage.py bench --households 1000000 --runs 3
 
 # How long a new cadre needs for a 20-member month on the entry sheet, at human pace on a
 # 360x740 phone in Chromium (throwaway database; fails over 80 s). Not part of `make test`.

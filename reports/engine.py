@@ -135,19 +135,27 @@ SUMMARY_COLUMNS = "scope, active, n, b6, a6, c6, rose, judged_b, poor_b, judged_
 
 def _base_cte(selection: Selection, table: str, lines) -> tuple[str, list]:
     """``base``: the selection's memberships begun by the end of the month, with their
-    scopes, their figures for their own join month (×6) and the poverty line in force in
-    each side's latest month. Parameters: the end of the month, the lines', the end of the
+    scopes, whether they are active at the end of the month, and what the figures sum for
+    a paired membership (NULL otherwise): its means ×6 for its own join month, and whether
+    it was below the poverty line in force in each side's latest month (1 or 0; NULL
+    without a line in force). Parameters: the end of the month, the lines', the end of the
     month, the selection's."""
     line_b, params_b = _line_in_force("f.before_last", lines)
     line_a, params_a = _line_in_force("f.after_last", lines)
     sql = f"""
     base AS NOT MATERIALIZED (
         SELECT f.household_id, f.group_id, f.opd_id, f.type_id, f.kelurahan_id, f.kecamatan_id, f.joined_on,
-               CASE WHEN f.left_on IS NULL OR f.left_on > %s THEN 1 ELSE 0 END AS active, f.family_size,
-               f.paired AS n, f.before6 AS b6, f.after6 AS a6, f.change6 AS c6,
-               {line_b} AS line_b, {line_a} AS line_a, f.memberships
-        FROM {table} f
-        WHERE f.joined_on <= %s{selection.on('f.group_id')}
+               f.memberships, f.active, f.b6, f.a6, f.c6,
+               CASE WHEN f.b6 < f.line_b * {SCALE} * f.family_size THEN 1 WHEN f.line_b IS NOT NULL THEN 0 END AS poor_b,
+               CASE WHEN f.a6 < f.line_a * {SCALE} * f.family_size THEN 1 WHEN f.line_a IS NOT NULL THEN 0 END AS poor_a
+        FROM (
+            SELECT f.*, CASE WHEN f.left_on IS NULL OR f.left_on > %s THEN 1 ELSE 0 END AS active,
+                   CASE WHEN f.paired = 1 THEN f.before6 END AS b6, CASE WHEN f.paired = 1 THEN f.after6 END AS a6,
+                   f.change6 AS c6,
+                   CASE WHEN f.paired = 1 THEN {line_b} END AS line_b, CASE WHEN f.paired = 1 THEN {line_a} END AS line_a
+            FROM {table} f
+            WHERE f.joined_on <= %s{selection.on('f.group_id')}
+        ) f
     )"""
     return sql, [*params_b, *params_a]
 
@@ -165,64 +173,131 @@ def _line_in_force(column: str, lines: list[tuple[dt.date, int]]) -> tuple[str, 
     return f"(CASE {cases} END)", params
 
 
-FIGURE_COLUMNS = "family_size, n, b6, a6, c6, line_b, line_a"
+FIGURE_COLUMNS = "b6, a6, c6, poor_b, poor_a"
+POSTGRESQL = connection.vendor == "postgresql"
 # PostgreSQL plans each use of the units best inline; SQLite computes them once.
-UNITS_MATERIALIZED = "NOT MATERIALIZED" if connection.vendor == "postgresql" else "MATERIALIZED"
-MEDIAN_TYPE = "double precision" if connection.vendor == "postgresql" else "REAL"  # percentile_cont's type
+UNITS_MATERIALIZED = "NOT MATERIALIZED" if POSTGRESQL else "MATERIALIZED"
+MEDIAN_TYPE = "double precision" if POSTGRESQL else "REAL"  # percentile_cont's type
 
 
-def _key_ctes(i: int, key: str, median: bool) -> str:
-    """The summary rows of one scope key as CTE ``s{i}`` (columns ``SUMMARY_COLUMNS``).
+# A household's memberships with the same scope value, for each key: one membership per
+# household and group; the whole selection, kelurahan and kecamatan (the household's own)
+# are one scope value for all of its memberships; an OPD or a type may hold several.
+SHARED_BY = {
+    "group_id": None, "all": "", "kelurahan_id": "", "kecamatan_id": "", "opd_id": "opd_id", "type_id": "type_id",
+}
+
+
+def _first(within: str, order: str) -> str:
+    """The first row of ``multi`` (alias b) in ``order`` for each value of ``within``."""
+    if POSTGRESQL:
+        return f"(SELECT DISTINCT ON ({within}) * FROM multi b ORDER BY {within}, {order})"
+    ranked = f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {within} ORDER BY {order}) AS earliest FROM multi b"
+    return f"(SELECT * FROM ({ranked}) r WHERE r.earliest = 1)"
+
+
+def _units_cte(keys) -> str:
+    """``units``: the households counted in the scopes of every key at once. Column ``k{i}``
+    is the scope of key i, NULL on a row that does not count for that key.
 
     Each household counts once per scope value, with its earliest join there: its figures
-    are those of that membership's join month. A group is a scope too (one membership per
-    household and group). Means stay integers ×6; the median is kept ×12 (the mean of two
-    middle values ×6 may end in a half), and only computed when asked for."""
-    scope = SCOPE_SQL[key]
-    if key == "group_id":
-        units = f"SELECT {scope} AS scope, b.active, {FIGURE_COLUMNS} FROM base b"
-    else:  # most households have one membership; the others keep their earliest in the scope
-        units = f"""
-        SELECT {scope} AS scope, b.active, {FIGURE_COLUMNS} FROM base b WHERE b.memberships = 1
-        UNION ALL
-        SELECT scope, active, {FIGURE_COLUMNS} FROM (
-            SELECT {scope} AS scope, {FIGURE_COLUMNS},
-                   ROW_NUMBER() OVER (PARTITION BY {scope}, b.household_id ORDER BY b.joined_on) AS earliest,
-                   MAX(b.active) OVER (PARTITION BY {scope}, b.household_id) AS active
-            FROM base b WHERE b.memberships > 1
-        ) x WHERE earliest = 1"""
-
-    paired_sums = f"""COUNT(*) AS n, SUM(p.b6) AS b6, SUM(p.a6) AS a6, SUM(p.c6) AS c6,
-               COUNT(*) FILTER (WHERE p.c6 > 0) AS rose, COUNT(p.line_b) AS judged_b,
-               COUNT(*) FILTER (WHERE p.b6 < p.line_b * {SCALE} * p.family_size) AS poor_b, COUNT(p.line_a) AS judged_a,
-               COUNT(*) FILTER (WHERE p.a6 < p.line_a * {SCALE} * p.family_size) AS poor_a"""
-    if median and connection.vendor == "postgresql":
-        paired_sums += ", ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY p.c6)) AS median12"
-        median_sql, median_column = "", "t.median12"
-    elif median:  # SQLite has no percentile_cont: the middle row(s) by their rank
-        median_sql = f"""
-    w{i} AS (
-        SELECT scope, c6, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY c6) AS rn, COUNT(*) OVER (PARTITION BY scope) AS cnt
-        FROM p{i} p WHERE p.n = 1
-    ),
-    m{i} AS (
-        SELECT scope, CASE WHEN COUNT(*) = 1 THEN 2 * SUM(c6) ELSE SUM(c6) END AS median12
-        FROM w{i} WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY scope
-    ),"""
-        median_column = "m.median12"
-    else:
-        median_sql, median_column = "", f"CAST(NULL AS {MEDIAN_TYPE})"
-    median_join = f"LEFT JOIN m{i} m ON m.scope = a.scope" if median_sql else ""
-    # Active members over every unit, the rest over the paired ones: two plain aggregates.
+    are those of that membership's join month, and it is active if any of its memberships
+    there is. A household with a single membership (most of them) is one row that counts
+    for every key. The others (``multi``) count with one row per scope value: their
+    earliest membership there, active if one of them is."""
+    columns = ", ".join(f"{SCOPE_SQL[key]} AS k{i}" for i, key in enumerate(keys))
+    parts = []
+    for shared in dict.fromkeys(SHARED_BY[key] for key in keys):
+        if shared is None:  # no two memberships share a scope value
+            parts.append(f"SELECT {_scopes(keys, shared)}, b.active, {FIGURE_COLUMNS} FROM multi b")
+            continue
+        within = ["household_id", *([shared] if shared else [])]
+        on = " AND ".join(f"a.{column} = b.{column}" for column in within)
+        parts.append(
+            f"SELECT {_scopes(keys, shared)}, CASE WHEN a.household_id IS NULL THEN 0 ELSE 1 END, {FIGURE_COLUMNS} "
+            f"FROM {_first(', '.join(f'b.{column}' for column in within), 'b.joined_on')} b "
+            f"LEFT JOIN (SELECT DISTINCT {', '.join(within)} FROM multi WHERE active = 1) a ON {on}"
+        )
+    union = "".join(f"\n        UNION ALL {part}" for part in parts)
     return f"""
-    p{i} AS {UNITS_MATERIALIZED} ({units}),
-    a{i} AS (SELECT p.scope, SUM(p.active) AS active FROM p{i} p GROUP BY p.scope),
-    t{i} AS (SELECT p.scope, {paired_sums} FROM p{i} p WHERE p.n = 1 GROUP BY p.scope),{median_sql}
-    s{i} AS (
-        SELECT a.scope, a.active, t.n, t.b6, t.a6, t.c6, t.rose, t.judged_b, t.poor_b, t.judged_a, t.poor_a,
-               {median_column} AS median12
-        FROM a{i} a LEFT JOIN t{i} t ON t.scope = a.scope {median_join}
+    multi AS MATERIALIZED (SELECT * FROM base b WHERE b.memberships > 1),
+    units AS {UNITS_MATERIALIZED} (
+        SELECT {columns}, b.active, {FIGURE_COLUMNS} FROM base b WHERE b.memberships = 1{union}
     )"""
+
+
+def _scopes(keys, shared) -> str:
+    """Columns ``k{i}``: the scopes of the keys whose memberships share scope values as
+    ``shared`` says (``SHARED_BY``), NULL for the others."""
+    return ", ".join(
+        f"{SCOPE_SQL[key]} AS k{i}" if SHARED_BY[key] == shared else f"NULL AS k{i}" for i, key in enumerate(keys)
+    )
+
+
+def _households_once(keys, rows: str) -> list[str]:
+    """SELECTs giving each household of ``rows`` (alias b: household_id and the keys' scope
+    columns) once per scope value of every key, as columns ``k{i}`` (see ``units``)."""
+    parts = []
+    for shared in dict.fromkeys(SHARED_BY[key] for key in keys):
+        if shared is None:  # one row per household and scope value already
+            parts.append(f"SELECT {_scopes(keys, shared)} FROM {rows}")
+            continue
+        columns = ["b.household_id", *(f"b.{key}" for key in keys if SHARED_BY[key] == shared and key != "all")]
+        parts.append(f"SELECT {_scopes(keys, shared)} FROM (SELECT DISTINCT {', '.join(columns)} FROM {rows}) b")
+    return parts
+
+
+def _per_scope(aggregates: str, source: str, indices, where: str = "1 = 1") -> str:
+    """Rows (k, scope, aggregates…) of ``source`` per scope value of each key index, over
+    its rows meeting ``where``: one pass with GROUPING SETS on PostgreSQL, a GROUP BY per
+    key on SQLite."""
+    if POSTGRESQL:
+        k = "CASE " + " ".join(f"WHEN GROUPING(k{i}) = 0 THEN {i}" for i in indices) + " END"
+        scope = f"COALESCE({', '.join(f'k{i}' for i in indices)})"  # the one column grouped
+        sets = ", ".join(f"(k{i})" for i in indices)
+        return (
+            f"SELECT {k} AS k, {scope} AS scope, {aggregates} FROM {source} WHERE {where} "
+            f"GROUP BY GROUPING SETS ({sets}) HAVING {scope} IS NOT NULL"
+        )
+    return " UNION ALL ".join(
+        f"SELECT {i} AS k, k{i} AS scope, {aggregates} FROM {source} WHERE k{i} IS NOT NULL AND {where} GROUP BY k{i}"
+        for i in indices
+    )
+
+
+# Active members over every unit, the rest over the paired ones (their figures are NULL on
+# the others); whole numbers, not decimals (×6 sums of a million memberships stay far below 2^63).
+SUMS = """CAST(SUM(active) AS BIGINT) AS active, COUNT(c6) AS n, CAST(SUM(b6) AS BIGINT) AS b6,
+    CAST(SUM(a6) AS BIGINT) AS a6, CAST(SUM(c6) AS BIGINT) AS c6, COUNT(*) FILTER (WHERE c6 > 0) AS rose,
+    COUNT(poor_b) AS judged_b, CAST(SUM(poor_b) AS BIGINT) AS poor_b,
+    COUNT(poor_a) AS judged_a, CAST(SUM(poor_a) AS BIGINT) AS poor_a"""
+
+
+def _medians_sql(keys, indices) -> str:
+    """Rows (k, scope, median12) of the paired units for the key indices: the median change
+    ×12 (the mean of two middle values ×6 may end in a half)."""
+    if POSTGRESQL:
+        median = "ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY c6)) AS median12"
+        parts = []
+        for i in indices:
+            if keys[i] == "all":  # no grouping: no sort of the rows before the median's own
+                parts.append(f"SELECT {i} AS k, 0 AS scope, {median} FROM units WHERE c6 IS NOT NULL AND k{i} IS NOT NULL")
+            elif keys[i] == "group_id":  # each membership is a unit of its group: read in index order
+                parts.append(
+                    f"SELECT {i} AS k, b.group_id AS scope, {median} FROM base b WHERE b.c6 IS NOT NULL GROUP BY b.group_id"
+                )
+        if grouped := [i for i in indices if keys[i] not in ("all", "group_id")]:
+            parts.append(_per_scope(median, "units", grouped, where="c6 IS NOT NULL"))
+        return " UNION ALL ".join(parts)
+    # SQLite has no percentile_cont: the middle row(s) by their rank
+    return " UNION ALL ".join(
+        f"""SELECT {i} AS k, scope, CASE WHEN COUNT(*) = 1 THEN 2 * SUM(c6) ELSE SUM(c6) END AS median12 FROM (
+            SELECT k{i} AS scope, c6, ROW_NUMBER() OVER (PARTITION BY k{i} ORDER BY c6) AS rn,
+                   COUNT(*) OVER (PARTITION BY k{i}) AS cnt
+            FROM units WHERE c6 IS NOT NULL AND k{i} IS NOT NULL
+        ) w WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY scope"""
+        for i in indices
+    )
 
 
 def _summary(row) -> Summary:
@@ -250,12 +325,25 @@ def _poverty_lines() -> list[tuple[dt.date, int]]:
 
 
 def _summaries_sql(selection: Selection, as_of, keys, table, medians) -> tuple[str, list]:
-    """WITH base, then s0, s1, … one per key; parameters in order. ``medians``: the keys
+    """WITH base, units, then ``summaries``: rows (k, ``SUMMARY_COLUMNS``) for each scope
+    of every key (k: its index in ``keys``); parameters in order. ``medians``: the keys
     whose medians are computed (a sort each), or True for all."""
     base, line_params = _base_cte(selection, table, _poverty_lines())
     end = end_of_month(as_of)
-    ctes = ",".join(_key_ctes(i, key, medians is True or key in medians) for i, key in enumerate(keys))
-    return f"WITH {base},{ctes}", [end, *line_params, end, *selection.params]
+    indices = [i for i, key in enumerate(keys) if medians is True or key in medians]
+    if indices:
+        medians_cte = f", medians AS ({_medians_sql(keys, indices)})"
+        median_column, median_join = "m.median12", "LEFT JOIN medians m ON m.k = t.k AND m.scope = t.scope"
+    else:
+        medians_cte, median_column, median_join = "", f"CAST(NULL AS {MEDIAN_TYPE})", ""
+    sql = f"""WITH {base}, {_units_cte(keys)},
+    totals AS ({_per_scope(SUMS, "units", range(len(keys)))}){medians_cte},
+    summaries AS (
+        SELECT t.k, t.scope, t.active, t.n, t.b6, t.a6, t.c6, t.rose, t.judged_b, t.poor_b, t.judged_a, t.poor_a,
+               {median_column} AS median12
+        FROM totals t {median_join}
+    )"""
+    return sql, [end, *line_params, end, *selection.params]
 
 
 def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None, medians=True) -> Figures:
@@ -271,10 +359,9 @@ def figures(groups, as_of: dt.date, keys=SCOPE_KEYS, *, table: str | None = None
         return Figures(as_of=as_of, total=EMPTY, by={key: {} for key in keys})
     all_keys = ("all", *keys)
     head, params = _summaries_sql(selection, as_of, all_keys, table, medians)
-    union = " UNION ALL ".join(f"SELECT {i} AS k, {SUMMARY_COLUMNS} FROM s{i}" for i in range(len(all_keys)))
     by: dict[str, dict] = {key: {} for key in all_keys}
     with connection.cursor() as cursor:
-        cursor.execute(f"{head} {union}", params)
+        cursor.execute(f"{head} SELECT k, {SUMMARY_COLUMNS} FROM summaries", params)
         for row in cursor.fetchall():
             by[all_keys[row[0]]][row[1]] = _summary(row[2:])
     return Figures(as_of=as_of, total=by.pop("all").get(0, EMPTY), by=by)
@@ -344,7 +431,7 @@ def streamed_group_rows(groups, as_of: dt.date, table: str, sort: str = "code") 
     sql = (
         f"{head} SELECT {GROUP_COLUMNS}, s0.active, s0.n, s0.b6, s0.a6, s0.c6, s0.rose, s0.judged_b, s0.poor_b, "
         f"s0.judged_a, s0.poor_a, s0.median12 {GROUPS_FROM}"
-        f"LEFT JOIN s0 ON s0.scope = g.id WHERE 1 = 1{selection.on('g.id')} ORDER BY {_group_order(sort)}"
+        f"LEFT JOIN summaries s0 ON s0.scope = g.id WHERE 1 = 1{selection.on('g.id')} ORDER BY {_group_order(sort)}"
     )
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [*params, *selection.params])
@@ -403,29 +490,26 @@ def progress(groups, day: dt.date) -> Progress:
         selection = Selection(groups)
     except EmptyResultSet:
         return Progress(day, 0, {key: {} for key in PROGRESS_KEYS})
-    # Distinct households: a household with one membership is one row, so only the others
-    # need the (sorting) COUNT(DISTINCT …).
-    households = (
-        "COUNT(CASE WHEN memberships = 1 THEN 1 END) "
-        "+ COUNT(DISTINCT CASE WHEN memberships > 1 THEN household_id END)"
+    keys = ("all", *PROGRESS_KEYS)
+    columns = ", ".join(f"{SCOPE_SQL[key]} AS k{i}" for i, key in enumerate(keys))
+    # A household with one membership is one row; the others are counted from DISTINCT rows.
+    counted = " UNION ALL ".join(
+        [f"SELECT {columns} FROM a b WHERE b.memberships = 1", *_households_once(keys, "a b WHERE b.memberships > 1")]
     )
     sql = f"""
-    WITH a AS (
+    WITH a AS NOT MATERIALIZED (
         SELECT f.household_id, f.memberships, f.opd_id, f.type_id, f.kecamatan_id FROM {KEPT} f
         WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.acceptor = %s
           {selection.on('f.group_id')}
-    )
-    SELECT 'all', 0, {households} FROM a
-    UNION ALL SELECT 'kecamatan_id', kecamatan_id, {households} FROM a GROUP BY kecamatan_id
-    UNION ALL SELECT 'opd_id', opd_id, {households} FROM a GROUP BY opd_id
-    UNION ALL SELECT 'type_id', type_id, {households} FROM a GROUP BY type_id
+    ),
+    counted AS ({counted})
+    {_per_scope("COUNT(*)", "counted", range(len(keys)))}
     """
-    by: dict[str, dict] = {"all": {}, **{key: {} for key in PROGRESS_KEYS}}
+    by: dict[str, dict] = {key: {} for key in keys}
     with connection.cursor() as cursor:
         cursor.execute(sql, [day, day, True, *selection.params])
-        for key, scope, count in cursor.fetchall():
-            if count:
-                by[key][scope] = int(count)
+        for k, scope, count in cursor.fetchall():
+            by[keys[k]][scope] = int(count)
     return Progress(day, by.pop("all").get(0, 0), by)
 
 
@@ -438,25 +522,35 @@ def reporting(groups, month: dt.date) -> Reporting:
         return Reporting(month, 0, 0, {}, {})
     end = end_of_month(month)
     cadres = Group.cadres.through._meta.db_table
-    counts = "COUNT(DISTINCT household_id), COUNT(DISTINCT CASE WHEN reported = 1 THEN household_id END)"
+    # A household with one membership is one row; the others are counted from DISTINCT rows
+    # (one membership per household and group: a group needs none).
     sql = f"""
     WITH a AS (
-        SELECT f.household_id, f.group_id, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
+        SELECT f.household_id, f.group_id, f.memberships, CASE WHEN r.household_id IS NULL THEN 0 ELSE 1 END AS reported
         FROM {KEPT} f
         LEFT JOIN (SELECT household_id FROM households_incomereading WHERE period = %s) r
              ON r.household_id = f.household_id
         WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s){selection.on('f.group_id')}
-    )
-    SELECT 'all', 0, {counts} FROM a
-    UNION ALL SELECT 'group', group_id, {counts} FROM a GROUP BY group_id
-    UNION ALL SELECT 'cadre', c.user_id, {counts}
-        FROM a JOIN {cadres} c ON c.group_id = a.group_id GROUP BY c.user_id
+    ),
+    c AS (SELECT a.*, c.user_id FROM a JOIN {cadres} c ON c.group_id = a.group_id)
+    SELECT 'all', 0, COUNT(*), SUM(reported) FROM (
+        SELECT reported FROM a WHERE memberships = 1
+        UNION ALL SELECT reported FROM (SELECT DISTINCT household_id, reported FROM a WHERE memberships > 1) d
+    ) x
+    UNION ALL SELECT 'group', group_id, COUNT(*), SUM(reported) FROM a GROUP BY group_id
+    UNION ALL SELECT 'cadre', user_id, COUNT(*), SUM(reported) FROM (
+        SELECT user_id, reported FROM c WHERE memberships = 1
+        UNION ALL SELECT user_id, reported FROM (
+            SELECT DISTINCT user_id, household_id, reported FROM c WHERE memberships > 1
+        ) d
+    ) x GROUP BY user_id
     """
     by: dict[str, dict] = {"all": {}, "group": {}, "cadre": {}}
     with connection.cursor() as cursor:
         cursor.execute(sql, [month, end, end, *selection.params])
         for key, scope, active, reported in cursor.fetchall():
-            by[key][int(scope)] = (int(active), int(reported))
+            if active:  # the selection as a whole is one row even when empty
+                by[key][int(scope)] = (int(active), int(reported))
     total = by["all"].get(0, (0, 0))
     return Reporting(month, total[0], total[1], by_group=by["group"], by_cadre=by["cadre"])
 
