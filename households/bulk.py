@@ -17,10 +17,11 @@ def bulk_insert(model, frame: pd.DataFrame) -> None:
     columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # NULL spelt \N: an empty field stays an empty string (an acceptor's empty reason).
             buffer = io.StringIO()
-            frame.to_csv(buffer, header=False, index=False)
+            frame.to_csv(buffer, header=False, index=False, na_rep="\\N")
             buffer.seek(0)
-            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
         else:
             marks = ", ".join(["%s"] * len(frame.columns))
             rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
