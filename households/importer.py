@@ -2,7 +2,10 @@
 
 All or nothing: ``plan_import`` finds every problem at once and writes nothing;
 ``apply_plan`` writes a plan without errors in one transaction. Rows are upserts keyed by
-group code, (KK, group code) and (KK, Periode): importing the same file twice changes nothing.
+group code, (KK, group code) and (KK, Periode), and the register's sheets (SPEC section 8) by
+(group code, Tanggal), (group code, Tanggal, KK) and (KK, Periode): importing the same file
+twice changes nothing. Attendance is only ever added: a family missing from the Kehadiran
+sheet keeps a tick recorded on the entry sheet.
 """
 
 import datetime as dt
@@ -18,7 +21,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
 from households import figures, register
 from households.bulk import bulk_insert, db_timestamp
-from households.models import Household, IncomeReading, Membership
+from households.models import Household, IncomeReading, KbStatus, Meeting, Membership
 from households.services import earliest_shared_join, too_early_to_join
 from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
@@ -32,6 +35,8 @@ from households.workbook import (
     check_nik,
     date_cell,
     kb_method_cell,
+    kb_reason_cell,
+    meeting_mode_cell,
     period_cell,
     text_cell,
     whole_number,
@@ -54,6 +59,11 @@ class Plan:
     memberships_changed: list[Membership] = field(default_factory=list)
     readings_new: list[tuple[str, dt.date, int]] = field(default_factory=list)  # kk, period, amount
     readings_changed: list[IncomeReading] = field(default_factory=list)
+    meetings_new: list[tuple[str, dt.date, str, str]] = field(default_factory=list)  # code, day, mode, topic
+    meetings_changed: list[Meeting] = field(default_factory=list)
+    attendance_new: list[tuple[str, dt.date, str]] = field(default_factory=list)  # code, day, kk
+    statuses_new: list[tuple[str, dt.date, str, str]] = field(default_factory=list)  # kk, period, method, reason
+    statuses_changed: list[KbStatus] = field(default_factory=list)
     unchanged: int = 0
 
     @property
@@ -82,6 +92,9 @@ class Plan:
             "households_new": len(self.households_new), "households_changed": len(self.households_changed),
             "memberships_new": len(self.memberships_new), "memberships_changed": len(self.memberships_changed),
             "readings_new": len(self.readings_new), "readings_changed": len(self.readings_changed),
+            "meetings_new": len(self.meetings_new), "meetings_changed": len(self.meetings_changed),
+            "attendance_new": len(self.attendance_new),
+            "statuses_new": len(self.statuses_new), "statuses_changed": len(self.statuses_changed),
             "unchanged": self.unchanged,
         }
 
@@ -97,9 +110,12 @@ def describe(counts: dict[str, int]) -> str:
         "households_new": _("new households"), "households_changed": _("changed households"),
         "memberships_new": _("new memberships"), "memberships_changed": _("changed memberships"),
         "readings_new": _("new incomes"), "readings_changed": _("changed incomes"),
+        "meetings_new": _("new meetings"), "meetings_changed": _("changed meetings"),
+        "attendance_new": _("new attendances"),
+        "statuses_new": _("new KB statuses"), "statuses_changed": _("changed KB statuses"),
         "unchanged": _("rows without changes"),
     }
-    return ", ".join(f"{format_number(counts[key])} {label}" for key, label in labels.items())
+    return ", ".join(f"{format_number(counts.get(key, 0))} {label}" for key, label in labels.items())
 
 
 class Checker:
@@ -136,8 +152,11 @@ def plan_import(sheets: Sheets, *, user=None) -> Plan:
     scope = Scope(user)
     check = Checker(plan)
     groups = _plan_groups(sheets.rows.get("Kelompok", []), scope, check)
-    households = _plan_households(sheets.rows.get("Keluarga", []), groups, scope, check)
+    households, memberships, methods = _plan_households(sheets.rows.get("Keluarga", []), groups, scope, check)
     _plan_readings(sheets.rows.get("Pendapatan", []), households, scope, check)
+    meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
+    _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
+    _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
     return plan
 
 
@@ -233,8 +252,10 @@ def _team_for(opd, name, teams, plan: Plan) -> WorkingTeam:
     return team
 
 
-def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checker) -> dict[str, Household]:
-    """Keluarga rows → households by KK (existing, changed or new), and their memberships."""
+def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checker):
+    """Keluarga rows → households by KK (existing, changed or new), and their memberships.
+    Returns the households, the memberships on the sheet ((KK, code) → (row, (joined, left)))
+    and each KK's first row and Metode KB (checked against the Status KB sheet)."""
     sheet = "Keluarga"
     kelurahan = {k.code: k.pk for k in Kelurahan.objects.all()}
     # Families may join groups already in the database and not on the Kelompok sheet.
@@ -311,7 +332,8 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
             continue
         memberships[key] = (number, (joined, left))
     _plan_memberships(memberships, existing, scope, check)
-    return result
+    methods = {kk: (number, details["kb_method"]) for kk, (number, details) in first_row.items()}
+    return result, memberships, methods
 
 
 def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
@@ -395,6 +417,224 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
             check.plan.readings_changed.append(IncomeReading(id=found[0], household_id=found[1], period=period, amount=amount))
 
 
+def _groups_with(groups: dict[str, Group], codes) -> dict[str, Group]:
+    """The groups of the Kelompok sheet and those of ``codes`` already in the database."""
+    missing = {code for code in codes if code and "\x00" not in code} - groups.keys()
+    return {**{g.code: g for g in Group.objects.filter(code__in=missing)}, **groups}
+
+
+def _group_code(sheet, number, value, groups: dict[str, Group], scope: Scope, check: Checker) -> str | None:
+    code = as_text(value)
+    if not code:
+        check.error(sheet, number, "Kode Kelompok", _("Required."))
+    elif code not in groups:
+        check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
+    elif groups[code].pk is not None and not scope.may_use_group(code):
+        check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
+    else:
+        return code
+    return None
+
+
+def _meeting_day(sheet, number, value, check: Checker) -> dt.date | None:
+    day = check.value(sheet, number, "Tanggal", date_cell, value)
+    if day:
+        check.value(sheet, number, "Tanggal", not_in_future, day)
+    return day
+
+
+def _meetings_in_db(groups: dict[str, Group], keys) -> dict[tuple[str, dt.date], Meeting]:
+    """The meetings in the database among ``keys`` ((code, day) pairs): a query per CHUNK groups."""
+    named = {code for code, _ in keys}
+    codes = {g.pk: code for code, g in groups.items() if g.pk and code in named}
+    if not codes:
+        return {}
+    days = [day for _, day in keys]
+    ids, found = list(codes), {}
+    for start in range(0, len(ids), CHUNK):
+        meetings = Meeting.objects.filter(group_id__in=ids[start:start + CHUNK], held_on__gte=min(days), held_on__lte=max(days))
+        for meeting in meetings:
+            key = (codes[meeting.group_id], meeting.held_on)
+            if key in keys:
+                found[key] = meeting
+    return found
+
+
+def _plan_meetings(rows, groups: dict[str, Group], scope: Scope, check: Checker) -> set[tuple[str, dt.date]]:
+    """Pertemuan rows → new and changed meetings, one per group and date. Returns every
+    (code, date) the sheet names, so that Kehadiran rows are not refused twice over a
+    Pertemuan row with another problem."""
+    sheet = "Pertemuan"
+    groups = _groups_with(groups, {as_text(values["Kode Kelompok"]) for _, values in rows})
+    named, parsed = set(), {}
+    for number, values in rows:
+        check.start()
+        code = _group_code(sheet, number, values["Kode Kelompok"], groups, scope, check)
+        day = _meeting_day(sheet, number, values["Tanggal"], check)
+        mode = check.value(sheet, number, "Cara", meeting_mode_cell, values["Cara"])
+        topic = check.value(sheet, number, "Topik", text_cell, values["Topik"], max_length=200)
+        if code and day:
+            named.add((code, day))
+        if check.failed:
+            continue
+        key = (code, day)
+        if key in parsed:
+            if parsed[key][1] != (mode, topic):
+                check.error(sheet, number, "Tanggal", _(
+                    "This group's meeting on this date is already on row %(row)s with other values.") % {"row": parsed[key][0]})
+            continue
+        parsed[key] = (number, (mode, topic))
+    current = _meetings_in_db(groups, set(parsed))
+    for key, (number, (mode, topic)) in parsed.items():
+        meeting = current.get(key)
+        if meeting is None:
+            check.plan.meetings_new.append((*key, mode, topic))
+        elif (meeting.mode, meeting.topic) != (mode, topic):
+            meeting.mode, meeting.topic = mode, topic
+            check.plan.meetings_changed.append(meeting)
+        else:
+            check.plan.unchanged += 1
+    return named
+
+
+def _plan_attendance(rows, groups, households, memberships, meetings_on_sheet, scope: Scope, check: Checker):
+    """Kehadiran rows → families present at a meeting (of the database or the Pertemuan
+    sheet), each an active member of the group on that day (after this import's Keluarga rows)."""
+    sheet = "Kehadiran"
+    groups = _groups_with(groups, {as_text(values["Kode Kelompok"]) for _, values in rows})
+    checked = []
+    for number, values in rows:
+        check.start()
+        code = _group_code(sheet, number, values["Kode Kelompok"], groups, scope, check)
+        day = _meeting_day(sheet, number, values["Tanggal"], check)
+        kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
+        if not check.failed:
+            checked.append((number, code, day, kk))
+    if not checked:
+        return
+    households = {**_households_by_kk({kk for *_, kk in checked} - set(households)), **households}
+    in_db = _meetings_in_db(groups, {(code, day) for _, code, day, _ in checked})
+    spans = _membership_spans(households, {code for _, code, _, _ in checked})
+    spans.update({key: dates for key, (_, dates) in memberships.items()})
+    present = _attendees(m.pk for m in in_db.values())
+    seen = set()
+    for number, code, day, kk in checked:
+        if (code, day) not in in_db and (code, day) not in meetings_on_sheet:
+            check.error(sheet, number, "Tanggal", _("This group has no meeting on this date: add it on the Pertemuan sheet."))
+            continue
+        if kk not in households:
+            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            continue
+        joined, left = spans.get((kk, code), (None, None))
+        if joined is None or joined > day or (left is not None and left <= day):
+            check.error(sheet, number, "No KK", _("This family is not an active member of this group on this date."))
+            continue
+        if (code, day, kk) in seen:
+            continue
+        seen.add((code, day, kk))
+        meeting, household = in_db.get((code, day)), households[kk]
+        if meeting and household.pk and (meeting.pk, household.pk) in present:
+            check.plan.unchanged += 1
+        else:
+            check.plan.attendance_new.append((code, day, kk))
+
+
+def _membership_spans(households: dict[str, Household], codes) -> dict[tuple[str, str], tuple]:
+    """(KK, code) → (joined, left) of the memberships in the database in these groups."""
+    kk_of = {h.pk: kk for kk, h in households.items() if h.pk}
+    ids, spans = list(kk_of), {}
+    for start in range(0, len(ids), CHUNK):
+        rows = Membership.objects.filter(household_id__in=ids[start:start + CHUNK], group__code__in=codes).values_list(
+            "household_id", "group__code", "joined_on", "left_on")
+        for household_id, code, joined, left in rows:
+            spans[(kk_of[household_id], code)] = (joined, left)
+    return spans
+
+
+def _attendees(meeting_ids) -> set[tuple[int, int]]:
+    """(meeting id, household id) of those meetings' attendance."""
+    through, ids, found = Meeting.attendees.through, list(meeting_ids), set()
+    for start in range(0, len(ids), CHUNK):
+        found.update(through.objects.filter(meeting_id__in=ids[start:start + CHUNK]).values_list("meeting_id", "household_id"))
+    return found
+
+
+def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
+    """Status KB rows → each family's KB history (one status per month). The method in force
+    after the import (its latest status, of the sheet or the database) must be the Metode KB
+    of its Keluarga rows; a family not on that sheet takes it."""
+    sheet = "Status KB"
+    checked = []
+    for number, values in rows:
+        check.start()
+        kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
+        period = check.value(sheet, number, "Periode", period_cell, values["Periode"])
+        if period:
+            check.value(sheet, number, "Periode", month_not_in_future, period,
+                        message=_("The period cannot be in the future."))
+        method = check.value(sheet, number, "Metode KB", kb_method_cell, values["Metode KB"])
+        reason = check.value(sheet, number, "Alasan", kb_reason_cell, values["Alasan"], method=method) if method else None
+        if not check.failed:
+            checked.append((number, kk, period, (method, reason)))
+    if not checked:
+        return
+    on_sheet = set(households)
+    households = {**_households_by_kk({kk for _, kk, _, _ in checked} - on_sheet), **households}
+    visible = _visible_household_ids(scope, households)
+    parsed: dict[tuple[str, dt.date], tuple[int, tuple]] = {}
+    for number, kk, period, status in checked:
+        if kk not in households:
+            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+        elif kk not in on_sheet and households[kk].pk not in visible:
+            check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
+        elif (kk, period) in parsed and parsed[(kk, period)][1] != status:
+            check.error(sheet, number, "Metode KB", _("This period is already on row %(row)s with another method or reason.")
+                        % {"row": parsed[(kk, period)][0]})
+        elif (kk, period) not in parsed:
+            parsed[(kk, period)] = (number, status)
+    history = _status_history(households, {kk for kk, _ in parsed})
+    for (kk, period), (number, status) in parsed.items():
+        found = history.setdefault(kk, {}).get(period)
+        if found is None:
+            check.plan.statuses_new.append((kk, period, *status))
+        elif found[1:] == status:
+            check.plan.unchanged += 1
+        else:
+            check.plan.statuses_changed.append(KbStatus(
+                id=found[0], household_id=households[kk].pk, period=period, method=status[0], reason=status[1]))
+        history[kk][period] = (found[0] if found else None, *status)
+    _check_methods_in_force(history, households, methods, check)
+
+
+def _status_history(households, kks) -> dict[str, dict[dt.date, tuple]]:
+    """KK → period → (id, method, reason) of the statuses in the database."""
+    kk_of = {households[kk].pk: kk for kk in kks if households[kk].pk}
+    ids, history = list(kk_of), {}
+    for start in range(0, len(ids), CHUNK):
+        statuses = KbStatus.objects.filter(household_id__in=ids[start:start + CHUNK]).values_list(
+            "id", "household_id", "period", "method", "reason")
+        for pk, household_id, period, method, reason in statuses:
+            history.setdefault(kk_of[household_id], {})[period] = (pk, method, reason)
+    return history
+
+
+def _check_methods_in_force(history, households, methods, check: Checker):
+    for kk, statuses in history.items():
+        if not statuses:
+            continue
+        latest = max(statuses)
+        method = statuses[latest][1]
+        if kk in methods:
+            number, family_method = methods[kk]
+            if family_method != method:
+                check.error("Keluarga", number, "Metode KB", _(
+                    "Must be the family's latest KB status (%(month)s: %(method)s, from the Status KB sheet or "
+                    "recorded before).") % {"month": f"{latest:%Y-%m}", "method": method})
+        elif households[kk].kb_method != method:
+            households[kk].kb_method = method
+            check.plan.households_changed.append(households[kk])
+
+
 def _households_by_kk(kks) -> dict[str, Household]:
     kks = list(kks)
     found = {}
@@ -467,7 +707,8 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         bulk_create_with_history(plan.households_new, Household, batch_size=CHUNK, **history)
     if plan.households_changed:
         bulk_update_with_history(plan.households_changed, Household, HOUSEHOLD_FIELDS, batch_size=CHUNK, **history)
-    kks = {kk for kk, *_ in plan.memberships_new} | {kk for kk, *_ in plan.readings_new}
+    kks = {kk for kk, *_ in plan.memberships_new} | {kk for kk, *_ in plan.readings_new} | {
+        kk for kk, *_ in plan.statuses_new} | {kk for *_, kk in plan.attendance_new}
     ids = {kk: h.pk for kk, h in _households_by_kk(kks).items()}
     group_ids = dict(Group.objects.filter(code__in={code for _, code, *_ in plan.memberships_new}).values_list("code", "id"))
     if plan.memberships_new:
@@ -486,6 +727,8 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         bulk_update_with_history(
             plan.readings_changed, IncomeReading, ["amount", "recorded_by", "recorded_at"], batch_size=CHUNK, **history
         )
+    _apply_meetings(plan, ids, user=user, now=now)
+    _apply_statuses(plan, ids, history)
     touched = (
         {h.pk for h in plan.households_changed}
         | {ids[kk] for kk, *_ in plan.memberships_new}
@@ -496,3 +739,69 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
     figures.refresh(touched)
     register.follow_methods(touched, by=user)
     return plan.counts()
+
+
+def _apply_meetings(plan: Plan, ids: dict[str, int], *, user, now):
+    """Meetings and attendance in bulk; each meeting touched gets one history record with
+    its attendees (what simple-history keeps for a tick on the entry sheet)."""
+    if not (plan.meetings_new or plan.meetings_changed or plan.attendance_new):
+        return
+    codes = {code for code, *_ in plan.meetings_new} | {code for code, *_ in plan.attendance_new}
+    group_ids = dict(Group.objects.filter(code__in=codes).values_list("code", "id"))
+    Meeting.objects.bulk_create(
+        [Meeting(group_id=group_ids[code], held_on=day, mode=mode, topic=topic, recorded_by=user)
+         for code, day, mode, topic in plan.meetings_new], batch_size=CHUNK)
+    for meeting in plan.meetings_changed:
+        meeting.recorded_by, meeting.recorded_at = user, now
+    Meeting.objects.bulk_update(plan.meetings_changed, ["mode", "topic", "recorded_by", "recorded_at"], batch_size=CHUNK)
+    wanted = {(group_ids[code], day) for code, day, *_ in plan.meetings_new + plan.attendance_new}
+    meeting_ids = {}
+    if wanted:
+        days, gids = [day for _, day in wanted], sorted({gid for gid, _ in wanted})
+        for start in range(0, len(gids), CHUNK):
+            for pk, gid, day in Meeting.objects.filter(
+                group_id__in=gids[start:start + CHUNK], held_on__gte=min(days), held_on__lte=max(days)
+            ).values_list("id", "group_id", "held_on"):
+                meeting_ids[(gid, day)] = pk
+    through = Meeting.attendees.through
+    through.objects.bulk_create(
+        [through(meeting_id=meeting_ids[(group_ids[code], day)], household_id=ids[kk]) for code, day, kk in plan.attendance_new],
+        batch_size=CHUNK,
+    )
+    new = {meeting_ids[(group_ids[code], day)] for code, day, *_ in plan.meetings_new}
+    touched = new | {m.pk for m in plan.meetings_changed} | {
+        meeting_ids[(group_ids[code], day)] for code, day, _ in plan.attendance_new}
+    _meeting_history(sorted(touched), new, user=user, now=now)
+
+
+def _meeting_history(meeting_ids: list[int], new: set[int], *, user, now):
+    records_model = Meeting.history.model
+    attendees_model = records_model.attendees.model
+    through = Meeting.attendees.through
+    for start in range(0, len(meeting_ids), CHUNK):
+        chunk = meeting_ids[start:start + CHUNK]
+        meetings = list(Meeting.objects.filter(pk__in=chunk))
+        records = []
+        for update in (False, True):
+            records += Meeting.history.bulk_history_create(
+                [m for m in meetings if (m.pk not in new) == update], update=update, default_user=user, default_date=now)
+        record_of = {record.id: record for record in records}
+        attendees_model.objects.bulk_create(
+            [attendees_model(id=pk, meeting_id=meeting_id, household_id=household_id, history=record_of[meeting_id])
+             for pk, meeting_id, household_id in through.objects.filter(meeting_id__in=chunk).values_list(
+                 "id", "meeting_id", "household_id")],
+            batch_size=CHUNK,
+        )
+
+
+def _apply_statuses(plan: Plan, ids: dict[str, int], history: dict):
+    user, now = history["default_user"], history["default_date"]
+    if plan.statuses_new:
+        bulk_create_with_history(
+            [KbStatus(household_id=ids[kk], period=period, method=method, reason=reason, recorded_by=user, recorded_at=now)
+             for kk, period, method, reason in plan.statuses_new], KbStatus, batch_size=CHUNK, **history)
+    for status in plan.statuses_changed:
+        status.recorded_by, status.recorded_at = user, now
+    if plan.statuses_changed:
+        bulk_update_with_history(
+            plan.statuses_changed, KbStatus, ["method", "reason", "recorded_by", "recorded_at"], batch_size=CHUNK, **history)

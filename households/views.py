@@ -138,6 +138,8 @@ def entry_sheet(request, code, month):
         "group": group, "period": period, "form": form, "writable": writable, "closed": closed,
         "meetings": meetings, "meeting_form": MeetingForm(period=period) if writable else None,
         "report": report, "late": report and monthly_register.is_late(report),
+        "submitted_by": (report.submitted_by.get_full_name() or report.submitted_by.get_username())
+        if report and report.submitted_by else "–",
         "can_edit": can_edit, "previous": month_before(period),
         "next": None if period >= current else month_after(period),
         "draft_key": f"{request.user.pk}:{sheet}", "just_saved": just_saved,

@@ -1,4 +1,5 @@
-"""Reading the import workbook of SPEC section 5 (sheets Kelompok, Keluarga, Pendapatan).
+"""Reading the import workbook of SPEC section 5 (sheets Kelompok, Keluarga, Pendapatan) and
+the optional register sheets of section 8 (Pertemuan, Kehadiran, Status KB).
 
 Reading and checking never write: ``read_workbook`` turns the file into rows and problems,
 ``plan_import`` checks every row against the database and the user's scope and works out
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
 from households.identity import nik_warnings, validate_kk, validate_nik
-from households.models import KbMethod
+from households.models import KbMethod, KbReason, MeetingMode
 from households.parsing import parse_amount
 from households.xlsx_limits import MAX_FORMULAS, SheetCheck, check_workbook, not_readable
 from households.xlsx_limits import WorkbookError as WorkbookError  # raised by read_workbook, importable from here
@@ -49,7 +50,12 @@ SHEETS = {
         Column("Tanggal Bergabung"), Column("Tanggal Keluar", required=False),
     ],
     "Pendapatan": [Column("No KK"), Column("Periode"), Column("Pendapatan")],
+    # The monthly register (SPEC section 8): optional sheets, read when present.
+    "Pertemuan": [Column("Kode Kelompok"), Column("Tanggal"), Column("Cara"), Column("Topik")],
+    "Kehadiran": [Column("Kode Kelompok"), Column("Tanggal"), Column("No KK")],
+    "Status KB": [Column("No KK"), Column("Periode"), Column("Metode KB"), Column("Alasan", required=False)],
 }
+OPTIONAL_SHEETS = {"Pertemuan", "Kehadiran", "Status KB"}
 
 
 def normalize_header(text) -> str:
@@ -134,7 +140,7 @@ class Sheets:
 
 
 def read_workbook(path) -> Sheets:
-    """Read the three sheets' rows by header name. Raises WorkbookError when the file is not
+    """Read the sheets' rows by header name (a missing optional sheet is no problem). Raises WorkbookError when the file is not
     a readable .xlsx or is beyond the upload limits (households/xlsx_limits.py); everything
     else (missing sheets or columns, formulas, merged cells) becomes a Problem.
 
@@ -150,6 +156,8 @@ def read_workbook(path) -> Sheets:
     for sheet_name, columns in SHEETS.items():
         title = titles.get(normalize_header(sheet_name))
         if title is None:
+            if sheet_name in OPTIONAL_SHEETS:
+                continue
             result.log.add(Problem(sheet_name, 0, "", _("This sheet is missing from the workbook.")))
             continue
         with calamine_errors():
@@ -324,6 +332,33 @@ def kb_method_cell(value) -> str:
     if code not in KbMethod.values:
         raise ValidationError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(KbMethod.values)})
     return code
+
+
+def kb_reason_cell(value, *, method: str) -> str:
+    """The reason for no method: required with TIDAK, refused with a method (a reason beside
+    a method is a mistake in one or the other)."""
+    code = str(value or "").strip().upper()
+    if method != KbMethod.TIDAK:
+        if code:
+            raise ValidationError(_("Leave empty unless the KB method is TIDAK."))
+        return ""
+    if code not in KbReason.values:
+        raise ValidationError(_("Required when the KB method is TIDAK; choose one of: %(choices)s.")
+                              % {"choices": ", ".join(KbReason.values)})
+    return code
+
+
+MEETING_MODES = {normalize_header(label): mode for mode, label in (
+    (MeetingMode.TATAP_MUKA, "Tatap Muka"), (MeetingMode.VIRTUAL, "Virtual"))}
+
+
+def meeting_mode_cell(value) -> str:
+    """``Tatap Muka`` or ``Virtual``, matched like headers (case, spaces and underscores
+    ignored, so the stored codes TATAP_MUKA and VIRTUAL are read too)."""
+    mode = MEETING_MODES.get(normalize_header(as_text(value)))
+    if mode is None:
+        raise ValidationError(_("Choose one of: %(choices)s.") % {"choices": "Tatap Muka, Virtual"})
+    return mode
 
 
 def check_kk(value) -> str:

@@ -10,19 +10,23 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
 from groups.models import GroupType, Kelurahan, Opd
-from households.models import IncomeReading, KbMethod, Membership
+from households.models import IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership
 from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header
 from households.xlsx_limits import WorkbookError, check_workbook
 from uppka.formats import format_number
 from uppka.scratch import xlsx_workbook
 
 TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode"}
-DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar"}
+DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar", "Tanggal"}
+MODE_NAMES = {MeetingMode.TATAP_MUKA: "Tatap Muka", MeetingMode.VIRTUAL: "Virtual"}  # as the Cara column is written
 EXAMPLES = {
     "Kelompok": ["KWT-0001", "KWT Melati", "KWT", "DISTAN", "73.73.01.1001", "2021-02-05", "sayur organik", ""],
     "Keluarga": ["7373010502210001", "7373015506800001", "Sitti Aminah", "73.73.01.1001", "Jl. Andi Djemma 5", 4,
                  "SUNTIK", "KWT-0001", "2021-03-01", ""],
     "Pendapatan": ["7373010502210001", "2021-02", 1250000],
+    "Pertemuan": ["KWT-0001", "2021-03-10", "Tatap Muka", "Pengolahan sayur organik"],
+    "Kehadiran": ["KWT-0001", "2021-03-10", "7373010502210001"],
+    "Status KB": ["7373010502210001", "2021-03", "TIDAK", "HAMIL"],
 }
 ERROR_HEADER = "Kesalahan"
 
@@ -68,6 +72,10 @@ def write_template(out) -> None:
             if "Metode KB" in columns:
                 sheet.data_validation(1, columns.index("Metode KB"), 50_000, columns.index("Metode KB"),
                                       {"validate": "list", "source": KbMethod.values})
+            for column, values in (("Cara", list(MODE_NAMES.values())), ("Alasan", KbReason.values)):
+                if column in columns:
+                    sheet.data_validation(1, columns.index(column), 50_000, columns.index(column),
+                                          {"validate": "list", "source": values})
             if "Jenis Kelompok" in columns:
                 codes = list(GroupType.objects.order_by("code").values_list("code", flat=True))
                 sheet.data_validation(1, columns.index("Jenis Kelompok"), 50_000, columns.index("Jenis Kelompok"),
@@ -82,6 +90,11 @@ def write_template(out) -> None:
             ("", "No KK dan NIK: 16 angka, ketik di kolom berformat Teks. Tanggal: sel tanggal atau teks TTTT-BB-HH."),
             ("", "Periode: TTTT-BB. Pendapatan: Rupiah per bulan, bilangan bulat. Tanggal Keluar dan Tim Kerja boleh kosong."),
             ("", "Satu baris Keluarga = satu keanggotaan; KK yang sama boleh muncul di beberapa kelompok."),
+            ("Register bulanan", "Lembar Pertemuan, Kehadiran dan Status KB boleh kosong atau dihapus."),
+            ("", "Pertemuan: satu baris per kelompok dan tanggal; Cara: Tatap Muka atau Virtual."),
+            ("", "Kehadiran: anggota aktif kelompok pada tanggal pertemuan (di lembar Pertemuan atau sudah tercatat)."),
+            ("", "Status KB: satu baris per KK dan periode; Alasan diisi hanya bila Metode KB TIDAK. Metode KB di "
+                 "lembar Keluarga harus sama dengan status KB terakhir keluarga itu."),
         ]
         row = 0
         for label, text in lines:
@@ -98,6 +111,8 @@ def write_template(out) -> None:
             ("Jenis Kelompok", GroupType.objects.order_by("code").values_list("code", "name")),
             ("Kode OPD", Opd.objects.filter(is_active=True).order_by("code").values_list("code", "name")),
             ("Metode KB", [(value, str(label)) for value, label in KbMethod.choices]),
+            ("Cara", [(name, str(MeetingMode(mode).label)) for mode, name in MODE_NAMES.items()]),
+            ("Alasan", [(value, str(label)) for value, label in KbReason.choices]),
             ("Kode Kelurahan", Kelurahan.objects.order_by("code").values_list("code", "name")),
         ]
         for label, values in allowed:
@@ -219,11 +234,15 @@ class TooManyRows(Exception):
 
 
 def write_data(out, *, groups, since: dt.date) -> None:
-    """The groups, their memberships and incomes since a month, in the import layout: edit
-    it in a spreadsheet and import it again. Streamed; refuses more rows than Excel holds."""
+    """The groups, their memberships and incomes since a month, their meetings and attendance
+    since then and their members' KB histories, in the import layout: edit it in a
+    spreadsheet and import it again. Streamed; refuses more rows than Excel holds."""
     memberships = Membership.objects.filter(group__in=groups)
     readings = IncomeReading.objects.filter(household__memberships__group__in=groups, period__gte=since).distinct()
-    if memberships.count() > MAX_DATA_ROWS or readings.count() > MAX_DATA_ROWS:
+    meetings = Meeting.objects.filter(group__in=groups, held_on__gte=since)
+    attendance = Meeting.attendees.through.objects.filter(meeting__in=meetings)
+    statuses = KbStatus.objects.filter(household__memberships__group__in=groups).distinct()
+    if any(q.count() > MAX_DATA_ROWS for q in (memberships, readings, attendance, statuses)):
         raise TooManyRows
     with _book(out) as (book, formats):
         sheet, _columns = _data_sheet(book, formats, "Kelompok")
@@ -247,3 +266,24 @@ def write_data(out, *, groups, since: dt.date) -> None:
             _write_cell(sheet, number, 0, kk, formats)
             _write_cell(sheet, number, 1, f"{period:%Y-%m}", formats)
             _write_cell(sheet, number, 2, amount, formats)
+        _write_register(book, formats, meetings, attendance, statuses)
+
+
+def _write_register(book, formats, meetings, attendance, statuses):
+    """The sheets of SPEC section 8 in the import layout."""
+    sheet, _columns = _data_sheet(book, formats, "Pertemuan")
+    rows = meetings.order_by("group__code", "held_on").values_list("group__code", "held_on", "mode", "topic")
+    for number, (code, day, mode, topic) in enumerate(rows.iterator(chunk_size=5_000), start=1):
+        for column, value in enumerate([code, day, MODE_NAMES.get(mode, mode), topic]):
+            _write_cell(sheet, number, column, value, formats)
+    sheet, _columns = _data_sheet(book, formats, "Kehadiran")
+    rows = attendance.order_by("meeting__group__code", "meeting__held_on", "household__kk_number").values_list(
+        "meeting__group__code", "meeting__held_on", "household__kk_number")
+    for number, values in enumerate(rows.iterator(chunk_size=5_000), start=1):
+        for column, value in enumerate(values):
+            _write_cell(sheet, number, column, value, formats)
+    sheet, _columns = _data_sheet(book, formats, "Status KB")
+    rows = statuses.order_by("household__kk_number", "period").values_list("household__kk_number", "period", "method", "reason")
+    for number, (kk, period, method, reason) in enumerate(rows.iterator(chunk_size=5_000), start=1):
+        for column, value in enumerate([kk, f"{period:%Y-%m}", method, reason]):
+            _write_cell(sheet, number, column, value, formats)

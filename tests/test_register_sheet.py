@@ -111,6 +111,8 @@ def test_submitting_the_month_records_who_and_when_and_counts_in_the_recap(clien
     client.post(URL + "lapor/")  # the first submission stands
     assert MonthlyReport.objects.get().submitted_at == report.submitted_at
     assert recap(MAY)[("city", None)].groups_reported == 1
+    MonthlyReport.objects.update(submitted_by=None)  # seed_demo's reports, or a deleted user
+    assert "Dikirim oleh –" in client.get(URL).content.decode()
 
 
 @pytest.mark.django_db

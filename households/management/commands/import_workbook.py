@@ -11,7 +11,8 @@ from uppka.formats import format_number
 
 class Command(BaseCommand):
     help = (
-        "Import a workbook with the sheets Kelompok, Keluarga and Pendapatan. All or nothing: "
+        "Import a workbook with the sheets Kelompok, Keluarga and Pendapatan (and optionally Pertemuan, "
+        "Kehadiran and Status KB). All or nothing: "
         "any invalid row means nothing is written (exit status 1, one line per problem on stderr)."
     )
 

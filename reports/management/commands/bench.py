@@ -136,6 +136,8 @@ class Command(BaseCommand):
             ("city report sorted by change, page 2", dppkb, "/reports/?sort=-change&page=2"),
             ("OPD report (OPD user)", opd_user, "/reports/"),
             ("group page", opd_user, f"/reports/kelompok/{group.code}/"),
+            ("monthly recap (DPPKB)", dppkb, f"/reports/rekap/?as_of={month}"),
+            ("monthly recap (OPD user)", opd_user, f"/reports/rekap/?as_of={month}"),
             ("cadre home", cadre, "/kader/"),
             ("entry sheet", cadre, f"/kelompok/{group.code}/isian/{month}/"),
         ]
