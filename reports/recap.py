@@ -113,26 +113,41 @@ def recap(month: dt.date, groups=None) -> dict[tuple[str, int | None], RecapLine
         )
         acceptor = f"method IS NOT NULL AND method <> '{KbMethod.TIDAK}'"
         mkjp = ", ".join(f"'{m}'" for m in sorted(MKJP))
+        # Each membership's flags and each household's statuses are looked up once, then
+        # spread over the lines: the correlated lookups do not multiply by the six kinds.
         cursor.execute(
             f"""WITH {keys},
+            mem AS (
+                SELECT m.household_id, m.group_id, m.joined_on,
+                       CASE WHEN m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) THEN 1 ELSE 0 END AS active,
+                       CASE WHEN EXISTS (
+                           SELECT 1 FROM {t['meeting']} mt JOIN {t['present']} a ON a.meeting_id = mt.id
+                           WHERE mt.group_id = m.group_id AND a.household_id = m.household_id
+                             AND mt.held_on >= %s AND mt.held_on <= %s) THEN 1 ELSE 0 END AS present
+                FROM {t['membership']} m WHERE m.group_id IN (SELECT id FROM g)
+            ),
             mk AS (
-                SELECT k.kind, k.scope, m.household_id,
-                       MAX(CASE WHEN m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) THEN 1 ELSE 0 END) AS member,
-                       MIN(m.joined_on) AS first_join,
-                       MAX(CASE WHEN EXISTS (
-                               SELECT 1 FROM {t['meeting']} mt JOIN {t['present']} a ON a.meeting_id = mt.id
-                               WHERE mt.group_id = m.group_id AND a.household_id = m.household_id
-                                 AND mt.held_on >= %s AND mt.held_on <= %s) THEN 1 ELSE 0 END) AS present
-                FROM k JOIN {t['membership']} m ON m.group_id = k.group_id
-                GROUP BY k.kind, k.scope, m.household_id
+                SELECT k.kind, k.scope, mem.household_id, MAX(mem.active) AS member, MIN(mem.joined_on) AS first_join,
+                       MAX(mem.present) AS present
+                FROM k JOIN mem ON mem.group_id = k.group_id
+                GROUP BY k.kind, k.scope, mem.household_id
+            ),
+            hs AS MATERIALIZED (
+                SELECT h.household_id,
+                       {_in_force('method', 'h.household_id', '%s')} AS method,
+                       {_in_force('reason', 'h.household_id', '%s')} AS reason,
+                       {_in_force('method', 'h.household_id', '%s')} AS before
+                FROM (SELECT DISTINCT household_id FROM mem WHERE active = 1) h
+            ),
+            aj AS MATERIALIZED (
+                SELECT j.household_id, j.first_join, {_in_force('method', 'j.household_id', 'j.first_join')} AS at_join
+                FROM (SELECT DISTINCT household_id, first_join FROM mk WHERE member = 1) j
             ),
             st AS (
-                SELECT kind, scope, present,
-                       {_in_force('method', 'mk.household_id', '%s')} AS method,
-                       {_in_force('reason', 'mk.household_id', '%s')} AS reason,
-                       {_in_force('method', 'mk.household_id', '%s')} AS before,
-                       {_in_force('method', 'mk.household_id', 'mk.first_join')} AS at_join
-                FROM mk WHERE member = 1
+                SELECT mk.kind, mk.scope, mk.present, hs.method, hs.reason, hs.before, aj.at_join
+                FROM mk JOIN hs ON hs.household_id = mk.household_id
+                JOIN aj ON aj.household_id = mk.household_id AND aj.first_join = mk.first_join
+                WHERE mk.member = 1
             )
             SELECT kind, scope, COUNT(*), SUM(present),
                    SUM(CASE WHEN {acceptor} THEN 1 ELSE 0 END), {method_columns},
