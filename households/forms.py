@@ -22,7 +22,7 @@ def error_text(form) -> str:
     return " ".join(message for errors in form.errors.values() for message in errors)
 
 
-ROW_FIELD = re.compile(r"^(amount|was|confirm|choose|conflict|kb|reason)_(\d+)$")
+ROW_FIELD = re.compile(r"^(amount|was|confirm|choose|conflict|kb|kb_was|reason)_(\d+)$")
 PRESENT_FIELD = re.compile(r"^present_(\d+)_(\d+)$")  # present_<meeting>_<household>
 MINE, THEIRS = "mine", "theirs"
 
@@ -62,7 +62,13 @@ class EntrySheetForm(forms.Form):
                 required=False, initial=row.kb_reason, label=gettext_lazy("Reason"),
                 choices=[("", "–"), *KbReason.choices],
             )
+            self.fields[f"kb_was_{hid}"] = forms.CharField(
+                required=False, initial=f"{row.kb_method}:{row.kb_reason}", widget=forms.HiddenInput)
+            membership = row.membership
             for meeting in self.meetings:
+                if not (membership.joined_on <= meeting.held_on
+                        and (membership.left_on is None or membership.left_on > meeting.held_on)):
+                    continue  # only members of the group on the meeting's day can be present
                 self.fields[f"present_{meeting.pk}_{hid}"] = forms.BooleanField(
                     required=False, initial=meeting.pk in row.present,
                     label=date_format(meeting.held_on, "j M"),
@@ -95,8 +101,21 @@ class EntrySheetForm(forms.Form):
         # Only the meetings the page showed: ticks of a meeting added after the sheet was
         # opened are not the cadre's to clear.
         shown = {int(pk) for pk in str(data.get("meetings_shown", "")).split(",") if pk.isdigit()}
-        self.present = {m.pk: {hid for hid in self.rows if self.cleaned_data.get(f"present_{m.pk}_{hid}")}
-                        for m in self.meetings if m.pk in shown}
+        # Only what the cadre changed on the page is written: a tick someone else saved since
+        # the page was opened stays, unless this cadre changed that very tick.
+        ticks_was = data.get("ticks_was")
+        self.present = {}
+        for m in self.meetings:
+            if m.pk not in shown:
+                continue
+            ticked = {hid for hid in self.rows if self.cleaned_data.get(f"present_{m.pk}_{hid}")}
+            if ticks_was is None:
+                was = {hid for hid, row in self.rows.items() if m.pk in row.present}
+            else:
+                was = {int(p.split("-")[1]) for p in ticks_was.split(",")
+                       if re.fullmatch(r"\d+-\d+", p) and int(p.split("-")[0]) == m.pk}
+            candidates = {hid for hid in self.rows if f"present_{m.pk}_{hid}" in self.fields}
+            self.present[m.pk] = (ticked - was, (was & candidates) - ticked)
         for hid, row in self.rows.items():
             self._clean_kb(hid, row)
         for hid, row in self.rows.items():
@@ -140,7 +159,12 @@ class EntrySheetForm(forms.Form):
             return
         if method != KbMethod.TIDAK:
             reason = ""
-        elif not reason:
+        shown = self.data.get(f"kb_was_{hid}")
+        if shown is not None:
+            shown_method, _sep, shown_reason = str(shown).partition(":")
+            if (method, reason) == (shown_method, shown_reason if shown_method == KbMethod.TIDAK else ""):
+                return  # untouched on the page: what is stored now stays, whoever saved it
+        if method == KbMethod.TIDAK and not reason:
             self.add_error(f"reason_{hid}", _("Choose why the family uses no method."))
             return
         if (method, reason) != (row.kb_method, row.kb_reason if row.kb_method == KbMethod.TIDAK else ""):
@@ -148,11 +172,14 @@ class EntrySheetForm(forms.Form):
 
     def rows_to_check(self) -> int:
         """How many rows carry a problem (shown as a count above the sheet)."""
-        return sum(1 for hid in self.rows if self.has_error(f"amount_{hid}") or self.has_error(f"reason_{hid}"))
+        return sum(1 for hid in self.rows if any(self.has_error(f"{name}_{hid}") for name in ("amount", "kb", "reason")))
 
     def has_changes(self) -> bool:
-        return bool(self.amounts or self.kb_changes or any(
-            present != {hid for hid, row in self.rows.items() if pk in row.present} for pk, present in self.present.items()))
+        return bool(self.amounts or self.kb_changes or any(added or removed for added, removed in self.present.values()))
+
+    def ticks_was(self) -> str:
+        """The ticks the page shows when opened ("meeting-household", comma-separated)."""
+        return ",".join(f"{m.pk}-{hid}" for hid, row in self.rows.items() for m in self.meetings if m.pk in row.present)
 
     def row_fields(self):
         """Per row, in sheet order: the row, its amount field, the amount it had when the page
@@ -164,7 +191,9 @@ class EntrySheetForm(forms.Form):
             confirm = self[f"confirm_{hid}"] if hid in flagged or self.data.get(f"confirm_{hid}") else None
             choice = (self[f"choose_{hid}"], self[f"conflict_{hid}"]) if hid in self.conflicts else None
             register = SheetRegister(
-                self[f"kb_{hid}"], self[f"reason_{hid}"], [self[f"present_{m.pk}_{hid}"] for m in self.meetings])
+                self[f"kb_{hid}"], self[f"reason_{hid}"],
+                [self[f"present_{m.pk}_{hid}"] for m in self.meetings if f"present_{m.pk}_{hid}" in self.fields],
+                self[f"kb_was_{hid}"])
             yield row, self[f"amount_{hid}"], self[f"was_{hid}"], confirm, choice, hid == first, register
 
 
@@ -175,6 +204,7 @@ class SheetRegister:
     kb: forms.BoundField
     reason: forms.BoundField
     present: list
+    kb_was: forms.BoundField
 
 
 class AmountField(forms.CharField):

@@ -153,19 +153,19 @@ def connect_signals() -> None:
 @transaction.atomic
 def record_register(*, group, period: dt.date, kb_changes: dict, present: dict, household_ids, by) -> int:
     """The month's register from the entry sheet: each changed method becomes the month's
-    status, and each shown meeting's attendance among the sheet's households is set as
-    ticked (other attendees stay). Returns the number of method changes."""
+    status; ``present`` maps each shown meeting to the ticks (added, removed) on the page,
+    among the sheet's households. Returns the number of method changes."""
     from households.models import Meeting
 
     record_kb_statuses(kb_changes, period=period, by=by)
     meetings = {m.pk: m for m in Meeting.objects.filter(group=group, pk__in=present)}
-    for meeting_id, ticked in present.items():
+    sheet = set(household_ids)
+    for meeting_id, (added, removed) in present.items():
         meeting = meetings[meeting_id]
-        current = set(meeting.attendees.filter(pk__in=household_ids).values_list("pk", flat=True))
-        if current - ticked:
-            meeting.attendees.remove(*(current - ticked))
-        if ticked - current:
-            meeting.attendees.add(*(ticked - current))
+        if removed & sheet:
+            meeting.attendees.remove(*(removed & sheet))
+        if added & sheet:
+            meeting.attendees.add(*(added & sheet))
     return len(kb_changes)
 
 

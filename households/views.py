@@ -112,6 +112,8 @@ def entry_sheet(request, code, month):
         if not writable:
             raise PermissionDenied
         if form.is_valid():
+            _refuse_methods_reaching_a_closed_month(form, period, request.user)
+        if form.is_valid():
             try:
                 with transaction.atomic():
                     result = services.record_incomes(
@@ -196,6 +198,19 @@ def submit_month(request, code, month):
 
 
 SAVED_SHEET = "saved_sheet"
+
+
+def _refuse_methods_reaching_a_closed_month(form, period, user) -> None:
+    """A method holds from its month on: changing it in an open month would change the
+    closed months after it, which only DPPKB may do."""
+    if not form.kb_changes or services.may_change_closed_months(user):
+        return
+    closed = ClosedMonth.objects.filter(period__gt=period).order_by("period").first()
+    if closed:
+        message = _("%(month)s is closed, and a method changed now would change it too. Ask DPPKB.") % {
+            "month": date_format(closed.period, "F Y")}
+        for hid in form.kb_changes:
+            form.add_error(f"kb_{hid}", message)
 
 
 def _sheet_text() -> dict[str, str]:

@@ -117,6 +117,6 @@ def export_recap(out, *, groups, month: dt.date, made_by: str, cleaned: dict, us
                         "setiap keluarga dihitung sekali per baris."),
         ]
         write_recap(
-            out, header=header, rows=recap.recap_rows(lines, total_label=described.total_label),
+            out, header=header, rows=recap.recap_rows(lines, total_label=described.total_label, skip=described.skip),
             group_rows=recap.group_recap_rows(lines, month),
         )

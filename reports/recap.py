@@ -211,8 +211,9 @@ class RecapRow:
         return values(self.line)
 
 
-def recap_rows(lines, *, total_label: str) -> list[RecapRow]:
-    """The selection first, then each OPD, group type, kecamatan and kelurahan in code order."""
+def recap_rows(lines, *, total_label: str, skip=frozenset()) -> list[RecapRow]:
+    """The selection first, then each OPD, group type, kecamatan and kelurahan in code order,
+    without the sections in ``skip`` (those that would only repeat the first line)."""
     rows = [RecapRow("city", total_label, lines[("city", None)])] if ("city", None) in lines else []
     scopes = [
         ("opd", Opd.objects.all(), _("OPD %(code)s – %(name)s")),
@@ -221,6 +222,8 @@ def recap_rows(lines, *, total_label: str) -> list[RecapRow]:
         ("kelurahan", Kelurahan.objects.select_related("kecamatan"), _("Kelurahan %(code)s – %(name)s")),
     ]
     for kind, queryset, label in scopes:
+        if kind in skip:
+            continue
         keys = [scope for k, scope in lines if k == kind]
         for area in queryset.filter(pk__in=keys).order_by("code"):
             rows.append(RecapRow(kind, label % {"code": area.code, "name": area.name}, lines[(kind, area.pk)], area))

@@ -169,7 +169,8 @@ def _recap_form(request) -> ReportFilterForm:
     """The report's filters (one scope check for both); the month defaults to the reporting
     month, the one BKKBN's register is due for."""
     data = request.GET.copy()
-    data.setdefault("as_of", f"{reporting_month():%Y-%m}")
+    if not data.get("as_of"):  # absent, or the month box left empty
+        data["as_of"] = f"{reporting_month():%Y-%m}"
     return ReportFilterForm(data, user=request.user)
 
 
@@ -185,7 +186,7 @@ def recap_page(request):
     groups = Paginator(recap.group_recap_rows(lines, month), GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form, "month": month, "headers": recap.LABELS, "group_headers": recap.LABELS[recap.FROM_MEETINGS:],
-        "rows": recap.recap_rows(lines, total_label=described.total_label), "page": groups,
+        "rows": recap.recap_rows(lines, total_label=described.total_label, skip=described.skip), "page": groups,
         "query": form.query_string(as_of=f"{month:%Y-%m}"),
     }
     return render(request, "reports/recap.html", context)

@@ -129,3 +129,64 @@ def test_a_report_by_the_third_is_on_time():
     assert not is_late(report)
     report.submitted_at = dt.datetime(2024, 6, 3, 16, 30, tzinfo=dt.UTC)  # 00:30 WITA on the 4th
     assert is_late(report)
+
+
+@pytest.mark.django_db
+def test_a_second_saver_does_not_undo_methods_and_ticks_they_left_alone(client, cadre_a, members):
+    """Both opened May; the first changed Ani's method and ticked Budi; the second, on the
+    older page, only typed an income. What the second did not touch stays as the first saved."""
+    ani, budi, citra = members
+    meeting = Meeting.objects.create(group=ani.memberships.get().group, held_on=dt.date(2024, 5, 6), topic="KB")
+    client.force_login(cadre_a)
+    html = client.get(URL).content.decode()
+    assert f'name="kb_was_{ani.pk}" value="PIL:"' in html
+    shown = {"meetings_shown": str(meeting.pk), "ticks_was": ""} | {f"kb_was_{h.pk}": f"{h.kb_method}:" + (
+        "LAINNYA" if h.kb_method == "TIDAK" else "") for h in members}
+    unchanged = {f"kb_{h.pk}": h.kb_method for h in members} | {f"reason_{budi.pk}": "LAINNYA"}
+    first = base(members) | shown | unchanged | {f"kb_{ani.pk}": "IMPLAN", f"present_{meeting.pk}_{budi.pk}": "on"}
+    assert client.post(URL, first).status_code == 302
+    second = base(members) | shown | unchanged | {f"amount_{citra.pk}": "2.000.000"}
+    assert client.post(URL, second).status_code == 302
+    ani.refresh_from_db()
+    assert ani.kb_method == "IMPLAN" and set(meeting.attendees.all()) == {budi}
+    untick = base(members) | shown | unchanged | {"ticks_was": f"{meeting.pk}-{budi.pk}",  # a deliberate untick
+                                                   f"amount_{citra.pk}": "2.000.000", f"was_{citra.pk}": "2000000"}
+    assert client.post(URL, untick).status_code == 302
+    assert not meeting.attendees.exists()
+
+
+@pytest.mark.django_db
+def test_a_method_change_that_would_reach_a_closed_month_is_refused_to_a_cadre(client, cadre_a, dppkb_user, members):
+    ani = members[0]
+    ClosedMonth.objects.create(period=dt.date(2024, 6, 1), closed_by=dppkb_user)
+    client.force_login(cadre_a)
+    response = client.post(URL, base(members, **{f"kb_{ani.pk}": "TIDAK", f"reason_{ani.pk}": "HAMIL"}))
+    assert "Juni 2024 sudah ditutup" in response.content.decode()
+    assert not KbStatus.objects.filter(period=MAY).exists()
+    client.force_login(dppkb_user)  # DPPKB may
+    assert client.post(URL, base(members, **{f"kb_{ani.pk}": "TIDAK", f"reason_{ani.pk}": "HAMIL"})).status_code == 302
+    assert KbStatus.objects.filter(period=MAY, household=ani).exists()
+
+
+@pytest.mark.django_db
+def test_no_tick_for_a_meeting_before_the_member_joined(client, cadre_a, group_a, members):
+    late = make_member(group_a, head_name="Dewi", joined_on=dt.date(2024, 5, 20)).household
+    meeting = Meeting.objects.create(group=group_a, held_on=dt.date(2024, 5, 6), topic="KB")
+    client.force_login(cadre_a)
+    html = client.get(URL).content.decode()
+    assert f'name="present_{meeting.pk}_{late.pk}"' not in html and f'name="present_{meeting.pk}_{members[0].pk}"' in html
+    everyone = base([*members, late], meetings_shown=str(meeting.pk), **{f"present_{meeting.pk}_{late.pk}": "on"})
+    assert client.post(URL, everyone).status_code == 302
+    assert not meeting.attendees.exists()
+
+
+@pytest.mark.django_db
+def test_the_recap_of_an_empty_month_box_is_last_months_and_an_opd_reads_its_line_once(client, opd_user, members):
+    client.force_login(opd_user)
+    html = client.get("/reports/rekap/?as_of=").content.decode()
+    from households.sheet import reporting_month
+    from django.utils.formats import date_format
+
+    assert date_format(reporting_month(), "F Y") in html
+    html = client.get("/reports/rekap/?as_of=2024-05").content.decode()
+    assert html.count("OPD DISTAN – Dinas Pertanian") == 1

@@ -60,8 +60,11 @@
       var draft = {};
       rows.forEach(function (row) {
         if (!(bound ? amount(row).value.trim() || changed(row) : changed(row))) return;
+        // Only what the cadre changed: restoring an untouched control could undo what
+        // someone else saved since.
         var fields = {};
         controls(row).forEach(function (c) {
+          if (valueOf(c) === defaultOf(c) && !(bound && c.hasAttribute("data-amount") && c.value.trim())) return;
           if (c.type === "radio") { if (c.checked) fields[c.name] = c.value; } else fields[c.name] = valueOf(c);
         });
         draft[row.dataset.row] = { was: field(row, "was").value, fields: fields };
