@@ -8,6 +8,7 @@ of its earliest join) and records a status for this month when its method change
 import datetime as dt
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from households import figures
 from households.models import Household, KbMethod, KbReason, KbStatus
@@ -52,15 +53,27 @@ def insert_first_statuses(ids=None, by=None, *, using=connection) -> None:
     first_join = "(SELECT MIN(m.joined_on) FROM households_membership m WHERE m.household_id = h.id)"
     since = _month_sql(f"COALESCE({first_join}, {_month_sql('h.created_at', using)})", using)
     reason = f"CASE WHEN h.kb_method = '{KbMethod.TIDAK}' THEN '{KbReason.LAINNYA}' ELSE '' END"
+    user = getattr(by, "pk", None)
+    # One moment stamps the new rows, so that their history ("added") can be written from them.
+    stamp = using.ops.adapt_datetimefield_value(timezone.now())
+    columns = "id, household_id, period, method, reason, recorded_at, recorded_by_id"
     with using.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO households_kbstatus (household_id, period, method, reason, recorded_at, recorded_by_id)
-            SELECT h.id, {since}, h.kb_method, {reason}, CURRENT_TIMESTAMP, %s
+            SELECT h.id, {since}, h.kb_method, {reason}, %s, %s
             FROM households_household h
             WHERE NOT EXISTS (SELECT 1 FROM households_kbstatus s WHERE s.household_id = h.id) {only}
             """,
-            [getattr(by, "pk", None), *params],
+            [stamp, user, *params],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO households_historicalkbstatus
+                ({columns}, history_date, history_change_reason, history_type, history_user_id)
+            SELECT {columns}, %s, NULL, '+', %s FROM households_kbstatus WHERE recorded_at = %s
+            """,
+            [stamp, user, stamp],
         )
 
 

@@ -99,3 +99,12 @@ def test_the_household_page_shows_the_method_history(client, cadre_a, group_a):
     html = client.get(f"/keluarga/{household.pk}/").content.decode()
     assert "from Sep 2024: None (not an acceptor) (Wants a child soon (IAS))" in html
     assert "from Mar 2024: Pill" in html
+
+
+@pytest.mark.django_db
+def test_a_first_status_has_its_history_with_who(client, cadre_a, group_a):
+    client.force_login(cadre_a)
+    client.post(register_url(), new_family(kelurahan=group_a.kelurahan_id, kb_method="PIL"))
+    status = Household.objects.get(kk_number="7373010000000042").kb_statuses.get()
+    record = status.history.get()
+    assert (record.history_type, record.history_user, record.method) == ("+", cadre_a, "PIL")

@@ -26,12 +26,7 @@ class Command(BaseCommand):
             raise CommandError("Nothing was restored.")
         if connection.vendor == "postgresql":
             connection.close()
-            result = subprocess.run(
-                ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", pg_env()["PGDATABASE"], str(path)],
-                env=pg_env(), capture_output=True, text=True,
-            )
-            if result.returncode:
-                raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+            _replace_postgresql_database(path)
         else:
             try:
                 source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -49,6 +44,25 @@ class Command(BaseCommand):
         call_command("rebuild_figures", stdout=self.stdout)
         register.follow_methods()  # a backup from before the register: first KB statuses
         self.stdout.write(f"Database restored from {path}")
+
+
+def _replace_postgresql_database(path: Path) -> None:
+    """The backup replaces the whole schema in one transaction: tables the backup predates
+    (and their foreign keys to its tables) go too, and a failure changes nothing.
+    ``pg_restore --clean`` cannot drop a table that a newer table points at."""
+    env = pg_env()
+    script = subprocess.Popen(
+        ["pg_restore", "--no-owner", "--file", "-", str(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    load = subprocess.run(
+        ["psql", "--quiet", "--no-psqlrc", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+         "--command", "DROP SCHEMA public CASCADE; CREATE SCHEMA public;", "--file", "-", "--dbname", env["PGDATABASE"]],
+        env=env, stdin=script.stdout, capture_output=True, text=True,
+    )
+    script.stdout.close()
+    errors = script.stderr.read().decode(errors="replace").strip()
+    if script.wait() or load.returncode:
+        raise CommandError(f"pg_restore failed: {errors or load.stderr.strip()}")
 
 
 # Derived tables created by a migration: a backup made before it lacks them, and the table
