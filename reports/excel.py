@@ -105,13 +105,7 @@ def write_report(
 def _write_table(sheet, top, headers, head, rows, money, percent, *, first_money, text_columns=(), date_column=None, date_format=None):
     """A header row (frozen, with an autofilter) and the rows below it, written one by one.
     Printed on A4 landscape, all columns on one page wide, the header row on every page."""
-    sheet.set_row(top, 30)  # two lines for the wrapped headers (no autofit in constant memory)
-    sheet.write_row(top, 0, headers, head)
-    sheet.freeze_panes(top + 1, 0)
-    sheet.set_paper(9)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(top)
+    _header_row(sheet, top, headers, head)
     last = top
     percent_column = len(headers) - 1
     for last, values in enumerate(rows, start=top + 1):
@@ -182,13 +176,7 @@ def write_recap(out, *, header: list[tuple[str, str]], rows: list, group_rows: l
 
 def _write_counts(sheet, top, headers, head, rows, *, date_format=None):
     """A header row (frozen, with an autofilter) and rows of text, dates and whole counts."""
-    sheet.set_row(top, 30)
-    sheet.write_row(top, 0, headers, head)
-    sheet.freeze_panes(top + 1, 0)
-    sheet.set_paper(9)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(top)
+    _header_row(sheet, top, headers, head)
     last = top
     for last, cells in enumerate(rows, start=top + 1):
         for column, value in enumerate(cells):
@@ -201,3 +189,15 @@ def _write_counts(sheet, top, headers, head, rows, *, date_format=None):
             else:
                 sheet.write_string(last, column, str(value))
     sheet.autofilter(top, 0, max(last, top), len(headers) - 1)
+
+
+def _header_row(sheet, top, headers, head) -> None:
+    """The table's header row, frozen; printed on A4 landscape, all columns one page wide,
+    the header row on every page."""
+    sheet.set_row(top, 30)  # two lines for the wrapped headers (no autofit in constant memory)
+    sheet.write_row(top, 0, headers, head)
+    sheet.freeze_panes(top + 1, 0)
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(top)

@@ -1,13 +1,10 @@
 import getpass
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from groups.models import Group, Opd
-from households.parsing import parse_period
 from households.sheet import reporting_month
 from reports.export import export_recap
-from uppka.months import month_not_in_future
+from reports.management.commands.export_report import selection
 
 
 class Command(BaseCommand):
@@ -19,16 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--opd", help="OPD code (default: the whole city)")
 
     def handle(self, *args, **options):
-        try:
-            month = month_not_in_future(parse_period(options["month"])) if options["month"] else reporting_month()
-        except ValidationError as e:
-            raise CommandError(" ".join(e.messages)) from e
-        groups, opd = Group.objects.all(), None
-        if options["opd"]:
-            opd = Opd.objects.filter(code=options["opd"]).first()
-            if opd is None:
-                raise CommandError(f"Unknown OPD code {options['opd']}.")
-            groups = groups.filter(team__opd=opd)
+        month, groups, opd = selection(options["month"], options["opd"], default=reporting_month())
         try:
             export_recap(
                 options["out"], groups=groups, month=month,

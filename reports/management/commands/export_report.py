@@ -9,6 +9,21 @@ from reports.export import export_report
 from uppka.months import month_not_in_future, this_month
 
 
+def selection(month: str | None, opd_code: str | None, *, default):
+    """(month, groups, OPD or None) from a command's --month/--as-of and --opd options."""
+    try:
+        period = month_not_in_future(parse_period(month)) if month else default
+    except ValidationError as e:
+        raise CommandError(" ".join(e.messages)) from e
+    groups, opd = Group.objects.all(), None
+    if opd_code:
+        opd = Opd.objects.filter(code=opd_code).first()
+        if opd is None:
+            raise CommandError(f"Unknown OPD code {opd_code}.")
+        groups = groups.filter(team__opd=opd)
+    return period, groups, opd
+
+
 class Command(BaseCommand):
     help = "Write the report workbook (Ringkasan, Kelompok, Keluarga) for the city or one OPD."
 
@@ -18,16 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", help="YYYY-MM (default: the current month)")
 
     def handle(self, *args, **options):
-        try:
-            as_of = month_not_in_future(parse_period(options["as_of"])) if options["as_of"] else this_month()
-        except ValidationError as e:
-            raise CommandError(" ".join(e.messages)) from e
-        groups, opd = Group.objects.all(), None
-        if options["opd"]:
-            opd = Opd.objects.filter(code=options["opd"]).first()
-            if opd is None:
-                raise CommandError(f"Unknown OPD code {options['opd']}.")
-            groups = groups.filter(team__opd=opd)
+        as_of, groups, opd = selection(options["as_of"], options["opd"], default=this_month())
         try:
             export_report(
                 options["out"],
