@@ -49,8 +49,6 @@ def dashboard(request):
         "progress_rows": _progress_rows(progress, target),
         "figures": figures,
         "reporting": (rep := engine.reporting(groups, reporting_month())),
-        "kb": (kb := recap.recap(reporting_month(), groups).get(("city", None))),
-        "kb_mkjp_pct": kb.mkjp * 100 / kb.acceptors if kb and kb.acceptors else None,
         "late_cadres": _late_cadres(rep),
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
