@@ -8,11 +8,13 @@ of its earliest join) and records a status for this month when its method change
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from households import figures
-from households.models import Household, KbMethod, KbReason, KbStatus
-from uppka.months import this_month
+from households.models import Household, KbMethod, KbReason, KbStatus, Meeting, MonthlyReport
+from uppka.months import month_after, this_month
 
 CHUNK = 5000
 
@@ -89,8 +91,6 @@ def _follow(ids, by) -> None:
 
 
 def _latest_method():
-    from django.db.models import OuterRef, Subquery
-
     return Subquery(
         KbStatus.objects.filter(household=OuterRef("pk")).order_by("-period").values("method")[:1]
     )
@@ -107,8 +107,6 @@ def record_kb_statuses(changes: dict, *, period: dt.date, by, sync=True) -> None
     first. TIDAK without a reason gets LAINNYA. With ``sync``, ``Household.kb_method``
     follows each household's latest status. A fixed number of queries for any number of
     households; the history keeps who and when."""
-    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-    from django.utils import timezone
 
     if not changes:
         return
@@ -168,7 +166,6 @@ def record_register(*, group, period: dt.date, kb_changes: dict, present: dict, 
     """The month's register from the entry sheet: each changed method becomes the month's
     status; ``present`` maps each shown meeting to the ticks (added, removed) on the page,
     among the sheet's households. Returns the number of method changes."""
-    from households.models import Meeting
 
     record_kb_statuses(kb_changes, period=period, by=by)
     meetings = {m.pk: m for m in Meeting.objects.filter(group=group, pk__in=present)}
@@ -184,10 +181,6 @@ def record_register(*, group, period: dt.date, kb_changes: dict, present: dict, 
 
 def submit_month(*, group, period: dt.date, by):
     """The group's report for the month (SPEC section 8): the first submission stands."""
-    from django.utils import timezone
-
-    from households.models import MonthlyReport
-
     report, _ = MonthlyReport.objects.get_or_create(
         group=group, period=period, defaults={"submitted_by": by, "submitted_at": timezone.now()}
     )
@@ -196,8 +189,4 @@ def submit_month(*, group, period: dt.date, by):
 
 def is_late(report) -> bool:
     """Submitted after the 3rd of the month after (in Palopo's time)."""
-    from django.utils import timezone
-
-    from uppka.months import month_after
-
     return timezone.localtime(report.submitted_at).date() > month_after(report.period).replace(day=3)

@@ -20,7 +20,7 @@ from households import services, signals
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, MeetingForm, error_text
 from households.history import change_history
 from households.figures import HouseholdFigures
-from households.models import ClosedMonth, Household, IncomeReading, Meeting, Membership, MemberFigures, MonthlyReport
+from households.models import ClosedMonth, Household, IncomeReading, Membership, MemberFigures, MonthlyReport
 from households.parsing import parse_period
 from uppka.months import month_after, month_before, months_back, this_month
 from households.sheet import active_members, month_meetings, reporting_month, sheet_rows

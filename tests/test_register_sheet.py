@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from households.models import ClosedMonth, Household, KbStatus, Meeting, MonthlyReport
+from households.models import ClosedMonth, KbStatus, Meeting, MonthlyReport
 from households.register import is_late
 from reports.recap import recap
 from tests.factories import make_member

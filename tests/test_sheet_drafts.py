@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from households.models import IncomeReading
-from tests.factories import make_member, make_reading, make_user
+from tests.factories import make_reading, make_user
 from tests.test_browser import LAST_MONTH, PHONE, group_with_history, log_in  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("master_data")]
