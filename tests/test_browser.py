@@ -30,6 +30,14 @@ def chart(page, canvas_id, expression="c => Chart.getChart(c)"):
     return page.locator("#" + canvas_id).evaluate(expression)
 
 
+def open_menu(page):
+    """Open the phone's collapsed navigation and wait until it has finished sliding open: a tap
+    during the slide can land where a button was a moment ago."""
+    page.get_by_role("button", name="Menu").click()
+    expect(page.locator("#nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    expect(page.locator("#nav")).not_to_have_class(re.compile("collapsing"))
+
+
 def log_in(page, live_server, username):
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -78,7 +86,7 @@ def test_cadre_enters_a_month_corrects_it_and_registers_a_family(
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("1 dikoreksi")).to_be_visible()
 
-    page.get_by_role("button", name="Menu").click()  # the navigation is collapsed on a phone
+    open_menu(page)  # the navigation is collapsed on a phone
     page.get_by_role("link", name="Kelompok saya").click()
     expect(page.get_by_text("3 dari 3 anggota sudah dilaporkan")).to_be_visible()
 

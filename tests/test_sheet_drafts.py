@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from households.models import IncomeReading
 from tests.factories import make_reading, make_user
-from tests.test_browser import LAST_MONTH, PHONE, group_with_history, log_in  # noqa: F401 (fixture)
+from tests.test_browser import LAST_MONTH, PHONE, group_with_history, log_in, open_menu  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("master_data")]
 
@@ -114,9 +114,9 @@ def test_logging_out_leaves_no_draft_and_the_next_user_finds_none(
     accept_leaving(page)
     page.get_by_label("Ani Lestari").fill("1.250.000")
     assert len(drafts(page)) == 1
-    page.get_by_role("button", name="Menu").click()
+    open_menu(page)
     page.get_by_role("button", name="Keluar").click()
-    expect(page.get_by_label("Nama pengguna")).to_be_visible()
+    expect(page.get_by_label("Nama pengguna")).to_be_visible(timeout=15_000)
     assert drafts(page) == []
 
     # A session that simply expired keeps the draft for its owner, never for the next user.
