@@ -103,7 +103,7 @@ def entry_sheet(request, code, month):
         return redirect("households:entry_sheet", code=group.code, month=f"{current:%Y-%m}")
     can_edit = _can_edit(request.user, group)
     closed = ClosedMonth.objects.is_closed(period)
-    writable = can_edit and (not closed or services.may_change_closed_months(request.user))
+    writable = _writable(request.user, can_edit=can_edit, closed=closed)
     rows = sheet_rows(group, period)
     meetings = month_meetings(group, period)
     form = EntrySheetForm(request.POST or None, rows=rows, meetings=meetings)
@@ -154,11 +154,17 @@ def _writable_sheet(request, code, month):
     """The group and month of a sheet the user may change now (else 403 or 404)."""
     group = get_group_for(request.user, code)
     period = _period_or_404(month)
-    if period > this_month() or not _can_edit(request.user, group):
-        raise PermissionDenied
-    if ClosedMonth.objects.is_closed(period) and not services.may_change_closed_months(request.user):
+    if period > this_month() or not _writable(
+        request.user, can_edit=_can_edit(request.user, group), closed=ClosedMonth.objects.is_closed(period)
+    ):
         raise PermissionDenied
     return group, period
+
+
+def _writable(user, *, can_edit: bool, closed: bool) -> bool:
+    """Whether the user may change a sheet's month: their group, and an open month (DPPKB
+    may correct closed ones). The entry sheet and its meeting and report forms ask here."""
+    return can_edit and (not closed or services.may_change_closed_months(user))
 
 
 @login_required
