@@ -105,16 +105,24 @@ def recap(month: dt.date, groups=None) -> dict[tuple[str, int | None], RecapLine
             target = line(kind, scope)
             target.meetings, target.face_to_face, target.virtual = count, int(face or 0), int(virtual or 0)
 
-        method_columns = ", ".join(
-            f"SUM(CASE WHEN method = '{m}' THEN 1 ELSE 0 END)" for m in METHODS
-        )
-        reason_columns = ", ".join(
-            f"SUM(CASE WHEN method = '{KbMethod.TIDAK}' AND reason = '{r}' THEN 1 ELSE 0 END)" for r in REASONS
-        )
         acceptor = f"method IS NOT NULL AND method <> '{KbMethod.TIDAK}'"
         mkjp = ", ".join(f"'{m}'" for m in sorted(MKJP))
-        # Each membership's flags and each household's statuses are looked up once, then
-        # spread over the lines: the correlated lookups do not multiply by the six kinds.
+        # One value per (line, family) row, summed per line, in the order read below.
+        cells = [
+            "1", "present", f"CASE WHEN {acceptor} THEN 1 ELSE 0 END",
+            *(f"CASE WHEN method = '{m}' THEN 1 ELSE 0 END" for m in METHODS),
+            f"CASE WHEN method IN ({mkjp}) THEN 1 ELSE 0 END",
+            f"CASE WHEN {acceptor} AND before = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END",
+            *(f"CASE WHEN method = '{KbMethod.TIDAK}' AND reason = '{r}' THEN 1 ELSE 0 END" for r in REASONS),
+            f"CASE WHEN {acceptor} AND at_join = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END",
+        ]
+        sums = ", ".join(f"SUM({cell}) AS c{i}" for i, cell in enumerate(cells))
+        totals = ", ".join(f"SUM(c{i})" for i in range(len(cells)))
+        # A family in one group only (nine in ten) counts in exactly that group's six lines:
+        # its cells are summed per group, and each group's sums spread over its lines. Only
+        # the families in several groups are counted line by line, once per line. The
+        # statuses in force are looked up once per row (MATERIALIZED: an inlined CTE would
+        # repeat the lookups for every cell).
         cursor.execute(
             f"""WITH {keys},
             mem AS (
@@ -126,43 +134,49 @@ def recap(month: dt.date, groups=None) -> dict[tuple[str, int | None], RecapLine
                              AND mt.held_on >= %s AND mt.held_on <= %s) THEN 1 ELSE 0 END AS present
                 FROM {t['membership']} m WHERE m.group_id IN (SELECT id FROM g)
             ),
+            gh AS MATERIALIZED (
+                SELECT x.*, COUNT(*) OVER (PARTITION BY household_id) AS groups_of_household FROM (
+                    SELECT group_id, household_id, MAX(active) AS member, MIN(joined_on) AS first_join,
+                           MAX(present) AS present
+                    FROM mem GROUP BY group_id, household_id
+                ) x
+            ),
+            one AS MATERIALIZED (
+                SELECT gh.group_id, gh.present,
+                       {_in_force('method', 'gh.household_id', '%s')} AS method,
+                       {_in_force('reason', 'gh.household_id', '%s')} AS reason,
+                       {_in_force('method', 'gh.household_id', '%s')} AS before,
+                       {_in_force('method', 'gh.household_id', 'gh.first_join')} AS at_join
+                FROM gh WHERE gh.groups_of_household = 1 AND gh.member = 1
+            ),
             mk AS (
-                SELECT k.kind, k.scope, mem.household_id, MAX(mem.active) AS member, MIN(mem.joined_on) AS first_join,
-                       MAX(mem.present) AS present
-                FROM k JOIN mem ON mem.group_id = k.group_id
-                GROUP BY k.kind, k.scope, mem.household_id
+                SELECT k.kind, k.scope, gh.household_id, MAX(gh.member) AS member,
+                       MIN(gh.first_join) AS first_join, MAX(gh.present) AS present
+                FROM gh JOIN k ON k.group_id = gh.group_id
+                WHERE gh.groups_of_household > 1
+                GROUP BY k.kind, k.scope, gh.household_id
             ),
-            hs AS MATERIALIZED (
-                SELECT h.household_id,
-                       {_in_force('method', 'h.household_id', '%s')} AS method,
-                       {_in_force('reason', 'h.household_id', '%s')} AS reason,
-                       {_in_force('method', 'h.household_id', '%s')} AS before
-                FROM (SELECT DISTINCT household_id FROM mem WHERE active = 1) h
+            many AS MATERIALIZED (
+                SELECT mk.kind, mk.scope, mk.present,
+                       {_in_force('method', 'mk.household_id', '%s')} AS method,
+                       {_in_force('reason', 'mk.household_id', '%s')} AS reason,
+                       {_in_force('method', 'mk.household_id', '%s')} AS before,
+                       {_in_force('method', 'mk.household_id', 'mk.first_join')} AS at_join
+                FROM mk WHERE mk.member = 1
             ),
-            aj AS MATERIALIZED (
-                SELECT j.household_id, j.first_join, {_in_force('method', 'j.household_id', 'j.first_join')} AS at_join
-                FROM (SELECT DISTINCT household_id, first_join FROM mk WHERE member = 1) j
-            ),
-            st AS (
-                SELECT mk.kind, mk.scope, mk.present, hs.method, hs.reason, hs.before, aj.at_join
-                FROM mk JOIN hs ON hs.household_id = mk.household_id
-                JOIN aj ON aj.household_id = mk.household_id AND aj.first_join = mk.first_join
-                WHERE mk.member = 1
-            )
-            SELECT kind, scope, COUNT(*), SUM(present),
-                   SUM(CASE WHEN {acceptor} THEN 1 ELSE 0 END), {method_columns},
-                   SUM(CASE WHEN method IN ({mkjp}) THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN {acceptor} AND before = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END),
-                   {reason_columns},
-                   SUM(CASE WHEN {acceptor} AND at_join = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END)
-            FROM st GROUP BY kind, scope""",
-            [*base, last, last, month, last, month, month, previous],
+            per_group AS (SELECT group_id, {sums} FROM one GROUP BY group_id)
+            SELECT kind, scope, {totals} FROM (
+                SELECT k.kind, k.scope, per_group.* FROM k JOIN per_group ON per_group.group_id = k.group_id
+                UNION ALL
+                SELECT kind, scope, NULL, {sums} FROM many GROUP BY kind, scope
+            ) x GROUP BY kind, scope""",
+            [*base, last, last, month, last, month, month, previous, month, month, previous],
         )
         for row in cursor.fetchall():
             kind, scope, members, present, acceptors = row[:5]
             target = line(kind, scope)
             rest = [int(v or 0) for v in row[5:]]
-            target.members, target.present, target.acceptors = members, int(present or 0), int(acceptors or 0)
+            target.members, target.present, target.acceptors = int(members or 0), int(present or 0), int(acceptors or 0)
             target.by_method = dict(zip(METHODS, rest[: len(METHODS)]))
             rest = rest[len(METHODS):]
             target.mkjp, target.new_acceptors = rest[0], rest[1]
