@@ -268,10 +268,15 @@ class HouseholdForm(forms.ModelForm):
     # validators check the normalised value.
     kk_number = forms.CharField(label=gettext_lazy("KK number (16 digits)"), max_length=40)
     head_nik = forms.CharField(label=gettext_lazy("Head's NIK (16 digits)"), max_length=40)
+    # Not a household field: the reason of the first KB status (SPEC section 8).
+    kb_reason = forms.ChoiceField(
+        label=gettext_lazy("Why no KB method"), required=False, choices=[("", "–"), *KbReason.choices],
+        help_text=gettext_lazy("Only when the KB method is TIDAK."),
+    )
 
     class Meta:
         model = Household
-        fields = ["kk_number", "head_nik", "head_name", "kelurahan", "address", "family_size", "kb_method"]
+        fields = ["kk_number", "head_nik", "head_name", "kelurahan", "address", "family_size", "kb_method", "kb_reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -293,6 +298,19 @@ class HouseholdForm(forms.ModelForm):
         # of another group exists. The registration service decides (and checks uniqueness
         # again when it creates the household).
         pass
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kb_method") == KbMethod.TIDAK:
+            if not cleaned.get("kb_reason"):
+                self.add_error("kb_reason", _("Choose why the family uses no method."))
+        else:
+            cleaned["kb_reason"] = ""
+        return cleaned
+
+    def household_details(self) -> dict:
+        """The new household's fields (the first status's reason is not one of them)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "kb_reason"}
 
     def clean_head_nik(self):
         nik = normalize_number(self.cleaned_data["head_nik"])

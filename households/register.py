@@ -34,22 +34,24 @@ def _month_sql(expression: str, using=connection) -> str:
 
 
 @transaction.atomic
-def follow_methods(household_ids=None, *, by=None) -> None:
+def follow_methods(household_ids=None, *, by=None, reasons=None) -> None:
     """Bring the statuses of these households (all when None) in line with their method:
     a first status where there is none, and this month's status where the method in force
-    differs from ``Household.kb_method``."""
+    differs from ``Household.kb_method``. ``reasons`` (household id → reason) gives a new
+    first status of TIDAK its reason."""
     if household_ids is not None:
         ids = sorted(set(household_ids))
         for start in range(0, len(ids), CHUNK):
-            _follow(ids[start:start + CHUNK], by)
+            _follow(ids[start:start + CHUNK], by, reasons)
     else:
-        _follow(None, by)
+        _follow(None, by, reasons)
 
 
-def insert_first_statuses(ids=None, by=None, *, using=connection) -> None:
+def insert_first_statuses(ids=None, by=None, *, reasons=None, using=connection) -> None:
     """A first status for each household without one (all when ``ids`` is None): its method,
-    from the month of its earliest join (or of its registration). TIDAK gets LAINNYA as its
-    reason: nobody asked why. Also the data migration that introduced the statuses."""
+    from the month of its earliest join (or of its registration). TIDAK gets its reason from
+    ``reasons`` (household id → reason), else LAINNYA: nobody asked why. Also the data
+    migration that introduced the statuses."""
     only = "" if ids is None else f"AND h.id IN ({', '.join(['%s'] * len(ids))})"
     params = [] if ids is None else list(ids)
     first_join = "(SELECT MIN(m.joined_on) FROM households_membership m WHERE m.household_id = h.id)"
@@ -69,6 +71,12 @@ def insert_first_statuses(ids=None, by=None, *, using=connection) -> None:
             """,
             [stamp, user, *params],
         )
+        for household_id, why in (reasons or {}).items():
+            if why:
+                cursor.execute(
+                    "UPDATE households_kbstatus SET reason = %s WHERE household_id = %s AND recorded_at = %s AND method = %s",
+                    [why, household_id, stamp, KbMethod.TIDAK],
+                )
         cursor.execute(
             f"""
             INSERT INTO households_historicalkbstatus
@@ -79,8 +87,8 @@ def insert_first_statuses(ids=None, by=None, *, using=connection) -> None:
         )
 
 
-def _follow(ids, by) -> None:
-    insert_first_statuses(ids, by)
+def _follow(ids, by, reasons=None) -> None:
+    insert_first_statuses(ids, by, reasons=reasons)
     month = this_month()
     changed = list(
         Household.objects.filter(**({} if ids is None else {"pk__in": ids}))
@@ -147,7 +155,9 @@ def _household_saved(sender, instance, created, raw=False, **kwargs):
 
 def _membership_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        follow_methods([instance.household_id], by=getattr(instance, "recorded_by", None))
+        reason = getattr(instance, "first_kb_reason", "")
+        follow_methods([instance.household_id], by=getattr(instance, "recorded_by", None),
+                       reasons={instance.household_id: reason} if reason else None)
 
 
 def connect_signals() -> None:

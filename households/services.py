@@ -194,6 +194,7 @@ def register_household(
     household: Household | None = None,
     details: dict | None = None,
     head_nik: str | None = None,
+    kb_reason: str = "",
 ) -> Registration:
     """Add a family to a group, creating the household when it is new, and record its
     income in the month before joining (its baseline) unless that month already has one.
@@ -201,7 +202,8 @@ def register_household(
     Pass an existing ``household`` (found by KK number) or the ``details`` of a new one.
     A family already registered outside the user's groups is added only with proof that
     the user holds its family card: ``head_nik`` must be the head's NIK on record. Its
-    recorded details are kept as they are.
+    recorded details are kept as they are. ``kb_reason`` is why a new family uses no
+    method (its first status's reason).
 
     A family that is, or was, in groups outside the user's has a past that other groups
     recorded: a cadre may date its joining from the reporting month (last month) on, never
@@ -224,6 +226,7 @@ def register_household(
     membership = Membership(household=household, group=group, joined_on=joined_on)
     membership.full_clean()
     membership.recorded_by = by  # a new family's first KB status is recorded by the registering user
+    membership.first_kb_reason = kb_reason if created else ""
     membership.save()
     baseline_period = month_before(joined_on)
     baseline = None

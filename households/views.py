@@ -291,8 +291,9 @@ def register(request, code):
                 baseline_amount=join.cleaned_data["baseline_amount"],
                 by=request.user,
                 household=existing,
-                details=None if existing else {**household_form.cleaned_data, "kk_number": kk},
+                details=None if existing else {**household_form.household_details(), "kk_number": kk},
                 head_nik=household_form.cleaned_data["head_nik"] if household_form else None,
+                kb_reason=household_form.cleaned_data["kb_reason"] if household_form else "",
             )
         except ValidationError as e:
             _add_errors(e, [form for form in (household_form, join) if form is not None])

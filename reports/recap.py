@@ -255,9 +255,15 @@ class GroupRecapRow:
         return values(self.line)[FROM_MEETINGS:]
 
 
-def group_recap_rows(lines, month: dt.date) -> list[GroupRecapRow]:
-    """One row per group counted in the month, in code order, with its report (or None)."""
+def counted_groups(lines):
+    """The groups counted in the month, in code order (a queryset: a page can be sliced)."""
     ids = [scope for kind, scope in lines if kind == "group"]
-    reports = {r.group_id: r for r in MonthlyReport.objects.filter(period=month, group_id__in=ids)}
-    groups = Group.objects.filter(pk__in=ids).select_related("kelurahan").order_by("code")
+    return Group.objects.filter(pk__in=ids).select_related("kelurahan").order_by("code")
+
+
+def group_recap_rows(lines, month: dt.date, groups=None) -> list[GroupRecapRow]:
+    """One row per group counted in the month (or per group of ``groups``, e.g. a page of
+    ``counted_groups``), in code order, with its report (or None)."""
+    groups = list(counted_groups(lines) if groups is None else groups)
+    reports = {r.group_id: r for r in MonthlyReport.objects.filter(period=month, group__in=[g.pk for g in groups])}
     return [GroupRecapRow(g, reports.get(g.pk), lines[("group", g.pk)]) for g in groups]

@@ -181,11 +181,15 @@ def recap_page(request):
     month = form.cleaned_data["as_of"]
     lines = recap.recap(month, form.selected_groups())
     described = describe(form.cleaned_data, request.user)
-    groups = Paginator(recap.group_recap_rows(lines, month), GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(recap.counted_groups(lines), GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    labels = [str(label) for label in recap.LABELS]  # each cell carries its label (phone cards)
+    group_labels = labels[recap.FROM_MEETINGS:]
+    rows = recap.recap_rows(lines, total_label=described.total_label, skip=described.skip)
     context = {
-        "form": form, "month": month, "headers": recap.LABELS, "group_headers": recap.LABELS[recap.FROM_MEETINGS:],
-        "rows": recap.recap_rows(lines, total_label=described.total_label, skip=described.skip), "page": groups,
-        "query": form.query_string(as_of=f"{month:%Y-%m}"),
+        "form": form, "month": month, "headers": labels, "group_headers": group_labels,
+        "rows": [(row, list(zip(labels, row.values))) for row in rows],
+        "groups": [(g, list(zip(group_labels, g.values))) for g in recap.group_recap_rows(lines, month, page)],
+        "page": page, "query": form.query_string(as_of=f"{month:%Y-%m}"),
     }
     return render(request, "reports/recap.html", context)
 

@@ -35,13 +35,30 @@ def test_a_new_member_gets_a_first_status_from_its_join_month(group_a):
 
 
 @pytest.mark.django_db
-def test_registration_records_the_first_status_with_who(client, cadre_a, group_a):
+def test_registration_records_the_first_status_with_its_reason_and_who(client, cadre_a, group_a):
     client.force_login(cadre_a)
-    response = client.post(register_url(), new_family(kelurahan=group_a.kelurahan_id, kb_method="TIDAK"))
+    response = client.post(register_url(), new_family(kelurahan=group_a.kelurahan_id, kb_method="TIDAK", kb_reason="IAS"))
     assert response.status_code == 302
     status = Household.objects.get(kk_number="7373010000000042").kb_statuses.get()
-    assert (status.period, status.method, status.reason, status.recorded_by) == (
-        this_month(), "TIDAK", KbReason.LAINNYA, cadre_a)
+    assert (status.period, status.method, status.reason, status.recorded_by) == (this_month(), "TIDAK", KbReason.IAS, cadre_a)
+    assert status.history.get().reason == KbReason.IAS  # the audit shows the reason given
+
+
+@pytest.mark.django_db
+def test_registration_without_a_method_asks_why_and_registers_nothing(client, cadre_a, group_a):
+    client.force_login(cadre_a)
+    response = client.post(register_url(), new_family(kelurahan=group_a.kelurahan_id, kb_method="TIDAK"))
+    assert response.status_code == 200
+    assert "Pilih alasan keluarga tidak ber-KB." in response.content.decode()
+    assert not Household.objects.filter(kk_number="7373010000000042").exists()
+
+
+@pytest.mark.django_db
+def test_a_reason_given_with_a_method_is_ignored(client, cadre_a, group_a):
+    client.force_login(cadre_a)
+    client.post(register_url(), new_family(kelurahan=group_a.kelurahan_id, kb_method="PIL", kb_reason="HAMIL"))
+    status = Household.objects.get(kk_number="7373010000000042").kb_statuses.get()
+    assert (status.method, status.reason) == ("PIL", "")
 
 
 @pytest.mark.django_db
