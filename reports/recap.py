@@ -37,14 +37,16 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _keys_sql(groups) -> tuple[str, list]:
+KEY_COLUMNS = {"city": "0", "opd": "opd_id", "type": "type_id", "kecamatan": "kecamatan_id",
+               "kelurahan": "kelurahan_id", "group": "id"}
+
+
+def _keys_sql(groups, kinds=KINDS) -> tuple[str, list]:
     """CTEs ``g`` (the month's counted groups) and ``k`` (each group under each line's key)."""
     t = _tables()
     visible, visible_params = groups.values("id").query.sql_with_params()
     union = " UNION ALL ".join(
-        f"SELECT '{kind}' AS kind, {column} AS scope, id AS group_id FROM g"
-        for kind, column in [("city", "0"), ("opd", "opd_id"), ("type", "type_id"),
-                             ("kecamatan", "kecamatan_id"), ("kelurahan", "kelurahan_id"), ("group", "id")]
+        f"SELECT '{kind}' AS kind, {KEY_COLUMNS[kind]} AS scope, id AS group_id FROM g" for kind in kinds
     )
     sql = f"""
         g AS (
@@ -66,14 +68,15 @@ def _in_force(column: str, household: str, when: str) -> str:
             f"ORDER BY s.period DESC LIMIT 1)")
 
 
-def recap(month: dt.date, groups=None) -> dict[tuple[str, int | None], RecapLine]:
+def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | None], RecapLine]:
     """Every line of ``month`` (first of month) over ``groups`` (a Group queryset already
-    limited to what the user may see; all groups when None). City's key is None."""
+    limited to what the user may see; all groups when None), of the ``kinds`` asked for
+    (all by default; the dashboard asks for the city only). City's key is None."""
     groups = Group.objects.all() if groups is None else groups
     last = end_of_month(month)
     previous = month_before(month)
     t = _tables()
-    keys, key_params = _keys_sql(groups)
+    keys, key_params = _keys_sql(groups, kinds)
     base = [*key_params, last, last]
     lines: dict[tuple, RecapLine] = {}
 
@@ -253,6 +256,19 @@ class GroupRecapRow:
     @property
     def values(self) -> list[int]:
         return values(self.line)[FROM_MEETINGS:]
+
+
+def not_reported(month: dt.date, groups=None):
+    """The groups counted in ``month`` (active, with an active member on its last day) that
+    have not reported it, in code order."""
+    groups = Group.objects.all() if groups is None else groups
+    last = end_of_month(month)
+    active = Membership.objects.filter(joined_on__lte=last).exclude(left_on__lte=last)
+    return (
+        groups.filter(is_active=True, pk__in=active.values("group_id"))
+        .exclude(pk__in=MonthlyReport.objects.filter(period=month).values("group_id"))
+        .order_by("code")
+    )
 
 
 def counted_groups(lines):

@@ -29,6 +29,7 @@ from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
 REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
+NOT_REPORTED_SHOWN = 10  # the dashboard names the first groups that have not reported
 
 
 @login_required
@@ -49,11 +50,16 @@ def dashboard(request):
         "progress_rows": _progress_rows(progress, target),
         "figures": figures,
         "reporting": (rep := engine.reporting(groups, reporting_month())),
+        "register": recap.recap(rep.month, groups, kinds=("city",)).get(("city", None)),
+        "not_reported": list(recap.not_reported(rep.month, groups).select_related("team__opd")[:NOT_REPORTED_SHOWN]),
         "late_cadres": _late_cadres(rep),
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
         "chart": _opd_chart(figures),
     }
+    if context["register"]:
+        missing = context["register"].groups - context["register"].groups_reported
+        context["not_reported_more"] = max(missing - len(context["not_reported"]), 0)
     return render(request, "reports/dashboard.html", context)
 
 

@@ -195,3 +195,36 @@ def test_export_recap_writes_the_city_workbook(tmp_path, two_opds):
     assert rekap[top + 1][0] == "Kota Palopo" and rekap[top + 1][1:3] == [2, 1]  # two groups, one reported
     groups = [list(r) for r in load_workbook(out)["Kelompok"].iter_rows(values_only=True)]
     assert [g[3] for g in groups[1:]] == ["Ya", "Tidak"]
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_months_register_and_family_planning(client, dppkb_user, group_a, group_b):
+    """The reporting month (last month) in group A: Ani PIL, Budi TIDAK since joining then
+    IUD this month, Dedi TIDAK (pregnant); one meeting, Ani present; A reported. Group B has
+    a member and has not reported."""
+    from households.register import record_kb_status
+    from households.sheet import reporting_month
+    from uppka.months import month_before
+
+    month = reporting_month()
+    joined = month_before(month).replace(day=10)
+    ani = make_member(group_a, joined_on=joined, kb_method="PIL").household
+    budi = make_member(group_a, joined_on=joined, kb_method="TIDAK").household
+    make_member(group_a, joined_on=joined, kb_method="TIDAK")
+    make_member(group_b, joined_on=joined, kb_method="PIL")
+    record_kb_status(household_id=budi.pk, period=month, method="IUD", reason=None, by=None)
+    meeting = Meeting.objects.create(group=group_a, held_on=month.replace(day=2), mode="TATAP_MUKA", topic="KB")
+    meeting.attendees.set([ani])
+    MonthlyReport.objects.create(group=group_a, period=month, submitted_at=dt.datetime.now(dt.UTC))
+
+    client.force_login(dppkb_user)
+    html = client.get("/reports/dashboard/").content.decode()
+    card = " ".join(html[html.index('id="register-card"'):].split())
+    assert "1 / 2</div>kelompok melapor (50,0%)" in card
+    assert "1</div>pertemuan" in card
+    assert "3</div>akseptor (75,0% dari 4 keluarga anggota)" in card
+    assert "33,3%</div>akseptor memakai MKJP" in card  # Budi's IUD among three acceptors
+    assert "1</div>peserta KB baru bulan ini" in card
+    assert "1</div>menjadi akseptor setelah bergabung" in card
+    assert f'Belum melapor: <a href="/reports/kelompok/{group_b.code}/">{group_b.code}</a>' in card
+    assert f">{group_a.code}</a> (" not in card.split("Belum melapor:")[1].split("</div>")[0]

@@ -1,4 +1,5 @@
-"""Display filters: Rupiah as ``Rp 1.250.000``, numbers as ``10.000``, percentages as ``94,6%``."""
+"""Display filters: Rupiah as ``Rp 1.250.000``, numbers as ``10.000``, percentages as ``94,6%``,
+and a share of a whole as a percentage."""
 
 from django import template
 
@@ -8,3 +9,9 @@ register = template.Library()
 register.filter("rupiah", format_rupiah)
 register.filter("percent", format_percent)
 register.filter("number", format_number)
+
+
+@register.filter
+def share(part, whole):
+    """``part`` as a percentage of ``whole`` (for ``|percent``); None when ``whole`` is 0."""
+    return part * 100 / whole if whole else None
