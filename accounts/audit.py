@@ -68,7 +68,21 @@ def latest_changes(
     families = {r.id if m is Household else r.household_id for r, m in chosen
                 if m in (Household, IncomeReading, Membership, KbStatus)}
     groups = _group_codes(families)
-    return [_entry(record, model, previous.get((model, record.history_id)), groups) for record, model in chosen]
+    present = _present([record for record, model in chosen if model is Meeting]
+                       + [v for (m, _id), v in previous.items() if m is Meeting and v is not None])
+    return [_entry(record, model, previous.get((model, record.history_id)), groups, present) for record, model in chosen]
+
+
+def _present(versions) -> dict[int, str]:
+    """Who was present at each meeting version (history id → names), in one query: ticks
+    are recorded as changes of their meeting."""
+    names: dict[int, list[str]] = {version.history_id: [] for version in versions}
+    through = Meeting.history.model._meta.get_field("historicalmeeting_attendees").related_model
+    for history_id, name in through.objects.filter(history_id__in=names).order_by(
+        "household__head_name"
+    ).values_list("history_id", "household__head_name"):
+        names[history_id].append(name)
+    return {history_id: ", ".join(values) for history_id, values in names.items()}
 
 
 def _filtered(model, history, filters):
@@ -194,9 +208,14 @@ def _related(record, name):
         return None
 
 
-def _entry(record, model, before, groups=None) -> Entry:
+def _entry(record, model, before, groups=None, present=None) -> Entry:
     fields = [f for f in model.history.model._meta.fields if f.name not in SKIP]
     changes = []
+    if model is Meeting:
+        now = (present or {}).get(record.history_id, "")
+        was = (present or {}).get(before.history_id, "") if before else ""
+        if now != was and not (record.history_type == "~" and before is None):
+            changes.append((_("Present"), was, now))
     for field in fields:
         new = _show(field, _value(record, field))
         old = _show(field, _value(before, field)) if before else ""

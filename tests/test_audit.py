@@ -220,3 +220,28 @@ def test_the_audit_shows_the_register_kb_methods_meetings_and_reports(client, ca
     assert "Pertemuan KWT-A pada 6 Mei 2024" in table and "Penyuluhan KB" in table
     assert "Laporan KWT-A untuk Mei 2024" in table
     assert "Mei 2024" not in client.get("/audit/?what=register&group=NEL-B").content.decode().split("<tbody>", 1)[1]
+
+
+@pytest.mark.django_db
+def test_the_audit_shows_who_ticked_and_unticked_present_at_a_meeting(client, cadre_a, dppkb_user, member_a, django_assert_max_num_queries):
+    """Ticks are changes of their meeting: a ticks-only save shows present before → after."""
+    url = "/kelompok/KWT-A/isian/2024-05/"
+    hid = member_a.household.pk
+    client.force_login(cadre_a)
+    client.post(url + "pertemuan/", {"held_on": "2024-05-06", "mode": "TATAP_MUKA", "topic": "Penyuluhan KB"})
+    from households.models import Meeting
+
+    meeting = Meeting.objects.get()
+    page = {f"amount_{hid}": "", f"was_{hid}": "", "meetings_shown": str(meeting.pk)}
+    client.post(url, {**page, "ticks_was": "", f"present_{meeting.pk}_{hid}": "on"})
+    client.post(url, {**page, "ticks_was": f"{meeting.pk}-{hid}"})  # untick
+    assert not meeting.attendees.exists()
+    client.force_login(dppkb_user)
+    with django_assert_max_num_queries(30):
+        table = client.get("/audit/?what=register&group=KWT-A").content.decode().split("<tbody>", 1)[1]
+    rows = [" ".join(row.split()) for row in table.split("</tbody>")[0].split("<tr")[1:]]
+    name = member_a.household.head_name
+    ticks = [row for row in rows if "Hadir" in row]
+    assert len(ticks) == 2, rows  # ticked, then unticked, newest first
+    assert f"Hadir:</span> {name} → </div>" in ticks[0]  # unticked: was present, then nobody
+    assert f"Hadir:</span> {name}</div>" in ticks[1]  # ticked: nobody, then present
