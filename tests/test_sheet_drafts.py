@@ -222,3 +222,39 @@ def test_a_cadre_records_and_submits_a_month_and_dppkb_sees_it_in_the_recap(
     expect(city.locator('[data-label="Keluarga hadir"]')).to_have_text("2")
     expect(city.locator('[data-label="Tidak KB: hamil"]')).to_have_text("1")
     assert [e for e in console_errors if "beforeunload" not in e] == []
+
+
+def test_a_refused_save_keeps_the_changed_method_and_ticks_on_the_phone(
+    page, live_server, cadre_a, group_with_history, console_errors
+):
+    """A save refused for a bad amount shows the sheet as sent; leaving it then and coming
+    back restores the method change and the tick too, not only the amounts."""
+    from households.models import KbStatus, Meeting
+
+    open_sheet(page, live_server)
+    page.get_by_label("Tanggal").fill(LAST_MONTH.replace(day=6).isoformat())
+    page.get_by_label("Topik").fill("Penyuluhan KB")
+    page.get_by_role("button", name="Tambahkan pertemuan").click()
+    expect(page.get_by_text("Penyuluhan KB")).to_be_visible()
+    budi = page.locator("[data-row]").filter(has_text="Budi Santoso")
+    budi.get_by_label("Hadir 6").check()
+    budi.get_by_label("Metode KB").select_option("TIDAK")
+    budi.get_by_label("Alasan (tidak ber-KB)").select_option("IAT")
+    page.get_by_label("Ani Lestari").fill("satu juta")
+    page.get_by_role("button", name="Simpan semua").click()
+    expect(page.get_by_text("Jumlah hanya berisi angka").first).to_be_visible()  # refused: nothing saved
+    assert not KbStatus.objects.filter(period=LAST_MONTH).exists()
+    assert not Meeting.objects.get().attendees.exists()
+
+    accept_leaving(page)
+    page.goto(live_server.url + SHEET)  # e.g. the phone's browser reopened later
+    expect(page.get_by_role("status").filter(has_text="dipulihkan")).to_be_visible()
+    expect(budi.get_by_label("Metode KB")).to_have_value("TIDAK")
+    expect(budi.get_by_label("Alasan (tidak ber-KB)")).to_have_value("IAT")
+    expect(budi.get_by_label("Hadir 6")).to_be_checked()
+    page.get_by_label("Ani Lestari").fill("1.000.000")
+    page.get_by_role("button", name="Simpan semua").click()
+    expect(page.get_by_text("Metode KB berubah untuk 1 keluarga")).to_be_visible()
+    assert KbStatus.objects.get(period=LAST_MONTH).reason == "IAT"
+    assert Meeting.objects.get().attendees.get().head_name == "Budi Santoso"
+    assert [e for e in console_errors if "beforeunload" not in e] == []

@@ -51,8 +51,27 @@
       }
       return control.defaultValue;
     }
+    // What the server holds for a control, where the page says so: after a refused save
+    // the page shows what was sent, so a changed method or tick is no longer "changed"
+    // against what the page shows, yet still unsaved.
+    var ticksInput = form.querySelector("[name=ticks_was]");
+    var ticksWas = ticksInput ? ticksInput.value.split(",") : [];
+    function savedOf(control) {
+      var match = /^(kb|reason)_(\d+)$/.exec(control.name);
+      if (match) {
+        var was = form.querySelector("[name=kb_was_" + match[2] + "]");
+        if (!was) return defaultOf(control);
+        var parts = was.value.split(":");
+        if (match[1] === "kb") return parts[0];
+        return parts[0] === "TIDAK" ? (parts[1] || "") : "";
+      }
+      match = /^present_(\d+)_(\d+)$/.exec(control.name);
+      if (match && ticksInput) return ticksWas.indexOf(match[1] + "-" + match[2]) !== -1;
+      return defaultOf(control);
+    }
+    function baseline(control) { return bound ? savedOf(control) : defaultOf(control); }
     function changed(row) {
-      return controls(row).some(function (c) { return valueOf(c) !== defaultOf(c); });
+      return controls(row).some(function (c) { return valueOf(c) !== baseline(c); });
     }
 
     function saveDraft() {
@@ -64,7 +83,7 @@
         // someone else saved since.
         var fields = {};
         controls(row).forEach(function (c) {
-          if (valueOf(c) === defaultOf(c) && !(bound && c.hasAttribute("data-amount") && c.value.trim())) return;
+          if (valueOf(c) === baseline(c) && !(bound && c.hasAttribute("data-amount") && c.value.trim())) return;
           if (c.type === "radio") { if (c.checked) fields[c.name] = c.value; } else fields[c.name] = valueOf(c);
         });
         draft[row.dataset.row] = { was: field(row, "was").value, fields: fields };
