@@ -1,10 +1,14 @@
 """Master data: areas, OPD and their working teams, group types, groups and their problems,
 targets and poverty lines."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -103,6 +107,19 @@ class GroupType(models.Model):
 class GroupQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
+
+    def active_on(self, day):
+        """The groups active at the end of ``day`` (Asia/Makassar), as their history records
+        it: a group deactivated since still counts in the months it was active. Before its
+        first record (a group created later, with members imported from earlier) a group
+        counts as first recorded; without any history (loaded in bulk), as it is now."""
+        end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+        history = Group.history.filter(id=models.OuterRef("pk"))
+        then = history.filter(history_date__lt=end).order_by("-history_date", "-history_id").values("is_active")[:1]
+        first = history.order_by("history_date", "history_id").values("is_active")[:1]
+        return self.alias(
+            active_then=Coalesce(models.Subquery(then), models.Subquery(first), models.F("is_active"))
+        ).filter(active_then=True)
 
     def visible_to(self, user):
         """The groups a user may see: all for DPPKB and administrators, their OPD's for an

@@ -54,12 +54,12 @@ def _keys_sql(groups, kinds=KINDS) -> tuple[str, list]:
             FROM {t['group']} gr
             JOIN {t['team']} t ON t.id = gr.team_id
             JOIN {t['kelurahan']} kel ON kel.id = gr.kelurahan_id
-            WHERE gr.is_active = %s AND gr.id IN ({visible})
+            WHERE gr.id IN ({visible})
               AND EXISTS (SELECT 1 FROM {t['membership']} m WHERE m.group_id = gr.id
                           AND m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s))
         ),
         k AS ({union})"""
-    return sql, [True, *visible_params]
+    return sql, list(visible_params)
 
 
 def _in_force(column: str, household: str, when: str) -> str:
@@ -76,7 +76,7 @@ def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | Non
     last = end_of_month(month)
     previous = month_before(month)
     t = _tables()
-    keys, key_params = _keys_sql(groups, kinds)
+    keys, key_params = _keys_sql(groups.active_on(last), kinds)
     base = [*key_params, last, last]
     lines: dict[tuple, RecapLine] = {}
 
@@ -265,7 +265,7 @@ def not_reported(month: dt.date, groups=None):
     last = end_of_month(month)
     active = Membership.objects.filter(joined_on__lte=last).exclude(left_on__lte=last)
     return (
-        groups.filter(is_active=True, pk__in=active.values("group_id"))
+        groups.active_on(last).filter(pk__in=active.values("group_id"))
         .exclude(pk__in=MonthlyReport.objects.filter(period=month).values("group_id"))
         .order_by("code")
     )

@@ -5,14 +5,25 @@ import datetime as dt
 import random
 
 import pytest
+from django.utils import timezone
 
 from groups.models import Group, Kelurahan
 from households.models import KbStatus, Meeting, Membership, MonthlyReport
 from reports import recap_reference as ref
-from reports.recap import recap
+from reports.recap import not_reported, recap
 from tests.factories import make_group, make_member
+from uppka.months import end_of_month
 
 MONTHS = [dt.date(2024, m, 1) for m in range(1, 7)]
+
+
+def active_then(group, month) -> bool:
+    """Whether a group was active at the end of ``month``, read from its history: the last
+    record before, else the first record, else as it is now."""
+    end = timezone.make_aware(dt.datetime.combine(end_of_month(month) + dt.timedelta(days=1), dt.time.min))
+    records = list(group.history.order_by("history_date", "history_id"))
+    before = [r for r in records if r.history_date < end]
+    return before[-1].is_active if before else records[0].is_active if records else group.is_active
 
 
 def reference(month, groups=None):
@@ -20,7 +31,7 @@ def reference(month, groups=None):
     groups = list((groups or Group.objects.all()).select_related("team", "kelurahan"))
     return ref.recap(
         month,
-        [ref.Group(g.id, g.team.opd_id, g.group_type_id, g.kelurahan.kecamatan_id, g.kelurahan_id, g.is_active)
+        [ref.Group(g.id, g.team.opd_id, g.group_type_id, g.kelurahan.kecamatan_id, g.kelurahan_id, active_then(g, month))
          for g in groups],
         [ref.Membership(m.household_id, m.group_id, m.joined_on, m.left_on) for m in Membership.objects.all()],
         [ref.Meeting(mt.group_id, mt.held_on, mt.mode, frozenset(mt.attendees.values_list("id", flat=True)))
@@ -38,6 +49,12 @@ def random_register(seed: int, households: int = 60) -> None:
                    kelurahan=rng.choice(kelurahan), is_active=rng.random() > 0.1)
         for _ in range(6)
     ]
+    for group in groups:  # created long ago; some deactivated (or back) in the months recapped
+        group.history.update(history_date=dt.datetime(2023, 1, 1, tzinfo=dt.UTC))
+        if rng.random() < 0.4:
+            group.is_active = not group.is_active
+            group._history_date = dt.datetime(2024, rng.randrange(1, 7), rng.randrange(1, 29), tzinfo=dt.UTC)
+            group.save()
     members = []
     for _ in range(households):
         joined = dt.date(2023, 10, 1) + dt.timedelta(days=rng.randrange(240))
@@ -74,6 +91,19 @@ def test_the_recap_matches_the_reference_on_random_registers(seed):
         expected = reference(month)
         assert expected, "the random register should have counted groups"
         assert recap(month) == expected, month
+
+
+@pytest.mark.django_db
+def test_a_group_deactivated_since_still_counts_in_the_months_it_was_active(group_a):
+    make_member(group_a, joined_on=dt.date(2024, 1, 10))
+    group_a.history.update(history_date=dt.datetime(2023, 12, 1, tzinfo=dt.UTC))
+    group_a.is_active = False
+    group_a._history_date = dt.datetime(2024, 4, 15, 2, tzinfo=dt.UTC)  # deactivated in April
+    group_a.save()
+    assert recap(dt.date(2024, 3, 1))[("city", None)].groups == 1
+    assert ("city", None) not in recap(dt.date(2024, 4, 1))  # inactive at the end of April
+    assert list(not_reported(dt.date(2024, 3, 1))) == [group_a]
+    assert list(not_reported(dt.date(2024, 5, 1))) == []
 
 
 @pytest.mark.django_db
