@@ -122,6 +122,12 @@ def source(groups, as_of: dt.date) -> Iterator[str]:
             pass  # error that aborted it is the one to report
 
 
+def active_on(alias: str) -> str:
+    """SQL: the membership ``alias`` is active on a day (SPEC section 3; the model's rule is
+    ``Membership.objects.active_on``). Two parameters: the day, twice."""
+    return f"{alias}.joined_on <= %s AND ({alias}.left_on IS NULL OR {alias}.left_on > %s)"
+
+
 SCOPE_SQL = {
     "all": "0",
     "group_id": "b.group_id",
@@ -499,7 +505,7 @@ def progress(groups, day: dt.date) -> Progress:
     sql = f"""
     WITH a AS NOT MATERIALIZED (
         SELECT f.household_id, f.memberships, f.opd_id, f.type_id, f.kecamatan_id FROM {KEPT} f
-        WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s) AND f.acceptor = %s
+        WHERE {active_on('f')} AND f.acceptor = %s
           {selection.on('f.group_id')}
     ),
     counted AS ({counted})
@@ -530,7 +536,7 @@ def reporting(groups, month: dt.date) -> Reporting:
         FROM {KEPT} f
         LEFT JOIN (SELECT household_id FROM households_incomereading WHERE period = %s) r
              ON r.household_id = f.household_id
-        WHERE f.joined_on <= %s AND (f.left_on IS NULL OR f.left_on > %s){selection.on('f.group_id')}
+        WHERE {active_on('f')}{selection.on('f.group_id')}
     ),
     c AS (SELECT a.*, c.user_id FROM a JOIN {cadres} c ON c.group_id = a.group_id)
     SELECT 'all', 0, COUNT(*), SUM(reported) FROM (

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from groups.models import Group, GroupType, Kecamatan, Kelurahan, Opd, WorkingTeam
 from households.models import KbMethod, KbStatus, Meeting, Membership, MonthlyReport
+from reports.engine import active_on
 from reports.recap_reference import METHODS, MKJP, REASONS, RecapLine
 from uppka.months import end_of_month, month_before
 
@@ -56,7 +57,7 @@ def _keys_sql(groups, kinds=KINDS) -> tuple[str, list]:
             JOIN {t['kelurahan']} kel ON kel.id = gr.kelurahan_id
             WHERE gr.id IN ({visible})
               AND EXISTS (SELECT 1 FROM {t['membership']} m WHERE m.group_id = gr.id
-                          AND m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s))
+                          AND {active_on('m')})
         ),
         k AS ({union})"""
     return sql, list(visible_params)
@@ -130,7 +131,7 @@ def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | Non
             f"""WITH {keys},
             mem AS (
                 SELECT m.household_id, m.group_id, m.joined_on,
-                       CASE WHEN m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on > %s) THEN 1 ELSE 0 END AS active,
+                       CASE WHEN {active_on('m')} THEN 1 ELSE 0 END AS active,
                        CASE WHEN EXISTS (
                            SELECT 1 FROM {t['meeting']} mt JOIN {t['present']} a ON a.meeting_id = mt.id
                            WHERE mt.group_id = m.group_id AND a.household_id = m.household_id
@@ -263,7 +264,7 @@ def not_reported(month: dt.date, groups=None):
     have not reported it, in code order."""
     groups = Group.objects.all() if groups is None else groups
     last = end_of_month(month)
-    active = Membership.objects.filter(joined_on__lte=last).exclude(left_on__lte=last)
+    active = Membership.objects.active_on(last)
     return (
         groups.active_on(last).filter(pk__in=active.values("group_id"))
         .exclude(pk__in=MonthlyReport.objects.filter(period=month).values("group_id"))
