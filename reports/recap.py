@@ -63,10 +63,14 @@ def _keys_sql(groups, kinds=KINDS) -> tuple[str, list]:
     return sql, list(visible_params)
 
 
-def _in_force(column: str, household: str, when: str) -> str:
-    t = _tables()
-    return (f"(SELECT s.{column} FROM {t['status']} s WHERE s.household_id = {household} AND s.period <= {when} "
-            f"ORDER BY s.period DESC LIMIT 1)")
+NO_METHOD = 10  # the first code of a status without a method (one per reason)
+
+
+def _day_number(column: str) -> str:
+    """SQL: a date column as a whole number of days that grows with the date."""
+    if connection.vendor == "sqlite":
+        return f"CAST(julianday({column}) - 2451544.5 AS INTEGER)"
+    return f"({column} - DATE '2000-01-01')"
 
 
 def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | None], RecapLine]:
@@ -109,24 +113,34 @@ def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | Non
             target = line(kind, scope)
             target.meetings, target.face_to_face, target.virtual = count, int(face or 0), int(virtual or 0)
 
-        acceptor = f"method IS NOT NULL AND method <> '{KbMethod.TIDAK}'"
-        mkjp = ", ".join(f"'{m}'" for m in sorted(MKJP))
+        # Each status as one number: its month's day number ×100 plus a code for its method
+        # (1-9) or, for no method, its reason (10-14). The latest status on or before a day
+        # is then the MAX of these numbers, and its code that number % 100: one pass over
+        # the statuses instead of a lookup per family and month.
+        code = "CASE s.method " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(METHODS, 1)) + (
+            f" WHEN '{KbMethod.TIDAK}' THEN CASE s.reason "
+            + " ".join(f"WHEN '{r}' THEN {NO_METHOD + i}" for i, r in enumerate(REASONS))
+            + f" ELSE {NO_METHOD + len(REASONS) - 1} END END")
+        stamped = f"({_day_number('s.period')} * 100 + {code})"
+        acceptor = f"now_c BETWEEN 1 AND {len(METHODS)}"
+        mkjp = ", ".join(str(METHODS.index(m) + 1) for m in sorted(MKJP))
         # One value per (line, family) row, summed per line, in the order read below.
         cells = [
             "1", "present", f"CASE WHEN {acceptor} THEN 1 ELSE 0 END",
-            *(f"CASE WHEN method = '{m}' THEN 1 ELSE 0 END" for m in METHODS),
-            f"CASE WHEN method IN ({mkjp}) THEN 1 ELSE 0 END",
-            f"CASE WHEN {acceptor} AND before = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END",
-            *(f"CASE WHEN method = '{KbMethod.TIDAK}' AND reason = '{r}' THEN 1 ELSE 0 END" for r in REASONS),
-            f"CASE WHEN {acceptor} AND at_join = '{KbMethod.TIDAK}' THEN 1 ELSE 0 END",
+            *(f"CASE WHEN now_c = {i} THEN 1 ELSE 0 END" for i, _m in enumerate(METHODS, 1)),
+            f"CASE WHEN now_c IN ({mkjp}) THEN 1 ELSE 0 END",
+            f"CASE WHEN {acceptor} AND before_c >= {NO_METHOD} THEN 1 ELSE 0 END",
+            *(f"CASE WHEN now_c = {NO_METHOD + i} THEN 1 ELSE 0 END" for i, _r in enumerate(REASONS)),
+            f"CASE WHEN {acceptor} AND join_c >= {NO_METHOD} THEN 1 ELSE 0 END",
         ]
         sums = ", ".join(f"SUM({cell}) AS c{i}" for i, cell in enumerate(cells))
         totals = ", ".join(f"SUM(c{i})" for i in range(len(cells)))
         # A family in one group only (nine in ten) counts in exactly that group's six lines:
         # its cells are summed per group, and each group's sums spread over its lines. Only
-        # the families in several groups are counted line by line, once per line. The
-        # statuses in force are looked up once per row (MATERIALIZED: an inlined CTE would
-        # repeat the lookups for every cell).
+        # the families in several groups are counted line by line, once per line: the
+        # status at their earliest join in a line is the one at the smallest of their
+        # groups' join numbers (those grow with the join day; none if any has none). A family
+        # has one membership per group (a constraint), so a membership is a (group, family).
         cursor.execute(
             f"""WITH {keys},
             mem AS (
@@ -139,34 +153,30 @@ def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | Non
                 FROM {t['membership']} m WHERE m.group_id IN (SELECT id FROM g)
             ),
             gh AS MATERIALIZED (
-                SELECT x.*, COUNT(*) OVER (PARTITION BY household_id) AS groups_of_household FROM (
-                    SELECT group_id, household_id, MAX(active) AS member, MIN(joined_on) AS first_join,
-                           MAX(present) AS present
-                    FROM mem GROUP BY group_id, household_id
-                ) x
+                SELECT group_id, household_id, active AS member, joined_on AS first_join, present,
+                       COUNT(*) OVER (PARTITION BY household_id) AS groups_of_household
+                FROM mem
             ),
-            one AS MATERIALIZED (
-                SELECT gh.group_id, gh.present,
-                       {_in_force('method', 'gh.household_id', '%s')} AS method,
-                       {_in_force('reason', 'gh.household_id', '%s')} AS reason,
-                       {_in_force('method', 'gh.household_id', '%s')} AS before,
-                       {_in_force('method', 'gh.household_id', 'gh.first_join')} AS at_join
-                FROM gh WHERE gh.groups_of_household = 1 AND gh.member = 1
+            pk AS MATERIALIZED (
+                SELECT gh.group_id, gh.household_id, gh.member, gh.present, gh.groups_of_household,
+                       MAX(CASE WHEN s.period <= %s THEN {stamped} END) %% 100 AS now_c,
+                       MAX(CASE WHEN s.period <= %s THEN {stamped} END) %% 100 AS before_c,
+                       MAX(CASE WHEN s.period <= gh.first_join THEN {stamped} END) AS join_v
+                FROM gh LEFT JOIN {t['status']} s ON s.household_id = gh.household_id
+                GROUP BY gh.group_id, gh.household_id, gh.member, gh.present, gh.groups_of_household
             ),
-            mk AS (
-                SELECT k.kind, k.scope, gh.household_id, MAX(gh.member) AS member,
-                       MIN(gh.first_join) AS first_join, MAX(gh.present) AS present
-                FROM gh JOIN k ON k.group_id = gh.group_id
-                WHERE gh.groups_of_household > 1
-                GROUP BY k.kind, k.scope, gh.household_id
+            one AS (
+                SELECT group_id, present, now_c, before_c, join_v %% 100 AS join_c
+                FROM pk WHERE groups_of_household = 1 AND member = 1
             ),
-            many AS MATERIALIZED (
-                SELECT mk.kind, mk.scope, mk.present,
-                       {_in_force('method', 'mk.household_id', '%s')} AS method,
-                       {_in_force('reason', 'mk.household_id', '%s')} AS reason,
-                       {_in_force('method', 'mk.household_id', '%s')} AS before,
-                       {_in_force('method', 'mk.household_id', 'mk.first_join')} AS at_join
-                FROM mk WHERE mk.member = 1
+            many AS (
+                SELECT k.kind, k.scope, MAX(pk.present) AS present, MAX(pk.now_c) AS now_c,
+                       MAX(pk.before_c) AS before_c,
+                       CASE WHEN COUNT(pk.join_v) < COUNT(*) THEN NULL ELSE MIN(pk.join_v) END %% 100 AS join_c
+                FROM pk JOIN k ON k.group_id = pk.group_id
+                WHERE pk.groups_of_household > 1
+                GROUP BY k.kind, k.scope, pk.household_id
+                HAVING MAX(pk.member) = 1
             ),
             per_group AS (SELECT group_id, {sums} FROM one GROUP BY group_id)
             SELECT kind, scope, {totals} FROM (
@@ -174,7 +184,7 @@ def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | Non
                 UNION ALL
                 SELECT kind, scope, NULL, {sums} FROM many GROUP BY kind, scope
             ) x GROUP BY kind, scope""",
-            [*base, last, last, month, last, month, month, previous, month, month, previous],
+            [*base, last, last, month, last, month, previous],
         )
         for row in cursor.fetchall():
             kind, scope, members, present, acceptors = row[:5]
