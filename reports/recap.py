@@ -67,10 +67,11 @@ NO_METHOD = 10  # the first code of a status without a method (one per reason)
 
 
 def _day_number(column: str) -> str:
-    """SQL: a date column as a whole number of days that grows with the date."""
+    """SQL: a date column as a whole number of days since 1 January of year 1 (never
+    negative, so that ``% 100`` reads a code back)."""
     if connection.vendor == "sqlite":
-        return f"CAST(julianday({column}) - 2451544.5 AS INTEGER)"
-    return f"({column} - DATE '2000-01-01')"
+        return f"CAST(julianday({column}) - 1721425.5 AS INTEGER)"
+    return f"({column} - DATE '0001-01-01')"
 
 
 def recap(month: dt.date, groups=None, kinds=KINDS) -> dict[tuple[str, int | None], RecapLine]:
