@@ -42,6 +42,15 @@ def open_sheet(page, live_server, username="kader_a"):
     expect(page.locator("#sheet-count")).to_have_text("0/3 terisi")
 
 
+def open_sheet_with_a_meeting(page, live_server):
+    """The sheet, with a meeting on the 6th added from it (ticks are "Hadir 6")."""
+    open_sheet(page, live_server)
+    page.get_by_label("Tanggal").fill(LAST_MONTH.replace(day=6).isoformat())
+    page.get_by_label("Topik").fill("Penyuluhan KB")
+    page.get_by_role("button", name="Tambahkan pertemuan").click()
+    expect(page.get_by_text("Penyuluhan KB")).to_be_visible()
+
+
 def test_a_dropped_connection_keeps_the_sheet_and_a_reload_restores_it(
     page, live_server, cadre_a, group_with_history, console_errors
 ):
@@ -185,11 +194,7 @@ def test_a_cadre_records_and_submits_a_month_and_dppkb_sees_it_in_the_recap(
     incomes, then the month's report; the recap counts them."""
     from households.models import KbStatus, MonthlyReport
 
-    open_sheet(page, live_server)
-    page.get_by_label("Tanggal").fill(LAST_MONTH.replace(day=6).isoformat())
-    page.get_by_label("Topik").fill("Penyuluhan KB")
-    page.get_by_role("button", name="Tambahkan pertemuan").click()
-    expect(page.get_by_text("Penyuluhan KB")).to_be_visible()
+    open_sheet_with_a_meeting(page, live_server)
     ani = page.locator("[data-row]").filter(has_text="Ani Lestari")
     budi = page.locator("[data-row]").filter(has_text="Budi Santoso")
     ani.get_by_label("Hadir 6").check()
@@ -231,11 +236,7 @@ def test_a_refused_save_keeps_the_changed_method_and_ticks_on_the_phone(
     back restores the method change and the tick too, not only the amounts."""
     from households.models import KbStatus, Meeting
 
-    open_sheet(page, live_server)
-    page.get_by_label("Tanggal").fill(LAST_MONTH.replace(day=6).isoformat())
-    page.get_by_label("Topik").fill("Penyuluhan KB")
-    page.get_by_role("button", name="Tambahkan pertemuan").click()
-    expect(page.get_by_text("Penyuluhan KB")).to_be_visible()
+    open_sheet_with_a_meeting(page, live_server)
     budi = page.locator("[data-row]").filter(has_text="Budi Santoso")
     budi.get_by_label("Hadir 6").check()
     budi.get_by_label("Metode KB").select_option("TIDAK")
