@@ -66,6 +66,7 @@ PATH_PARAMETERS = {
     "households:entry_sheet": ("get", ["/kelompok/{x}/isian/2024-05/", "/kelompok/KWT-A/isian/{x}/"]),
     "households:add_meeting": ("post", ["/kelompok/{x}/isian/2024-05/pertemuan/", "/kelompok/KWT-A/isian/{x}/pertemuan/"]),
     "households:submit_month": ("post", ["/kelompok/{x}/isian/2024-05/lapor/", "/kelompok/KWT-A/isian/{x}/lapor/"]),
+    "households:register_print": ("get", ["/kelompok/{x}/isian/2024-05/register.pdf", "/kelompok/KWT-A/isian/{x}/register.pdf"]),
     "households:register": ("get", ["/kelompok/{x}/daftar/"]),
     "households:detail": ("get", ["/keluarga/{int}/"]),
     "households:leave": ("post", ["/keluarga/{int}/keluar/1/", "/keluarga/{household}/keluar/{int}/"]),
