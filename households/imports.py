@@ -43,19 +43,22 @@ def upload_path(request, token: str) -> Path | None:
 
 def save_problems(token: str, log: ProblemLog) -> None:
     """The problems kept (at most MAX_PROBLEMS) and how many there were, for the error copy."""
-    data = {"total": log.total, "problems": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.problems]}
+    data = {"total": log.total, "problems": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.problems],
+            "summaries": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.summaries]}
     (_dir() / f"{token}.json").write_text(json.dumps(data), encoding="utf-8")
 
 
-def load_problems(token: str) -> tuple[list[Problem], int]:
-    """The problems saved for an upload, and how many there were in all."""
+def load_problems(token: str) -> tuple[list[Problem], int, list[Problem]]:
+    """The problems saved for an upload, how many there were in all, and the lines that sum
+    up a cause shared by many rows."""
     path = _dir() / f"{token}.json"
     if not path.exists():
-        return [], 0
+        return [], 0, []
     data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, list):  # saved before the problems were capped
         data = {"total": len(data), "problems": data}
-    return [Problem(*row) for row in data["problems"]], data["total"]
+    return ([Problem(*row) for row in data["problems"]], data["total"],
+            [Problem(*row) for row in data.get("summaries", [])])
 
 
 def discard(token: str) -> None:
