@@ -194,21 +194,22 @@ def _copy_sheet(sheet, copy, formats, by_row, key, written):
     the rows copied (calamine converts values row by row, and may fail on one)."""
     first_column = sheet.start[1] if sheet.start else 0
     width = sheet.width
-    rows, number, header_seen = iter(calamine_rows(sheet)), 0, False
+    rows, number, text_columns = iter(calamine_rows(sheet)), 0, None
     while True:
         with calamine_errors():  # only calamine's own failures: a full disk is not an unreadable sheet
             values = next(rows, None)
         if values is None:
             break
         number += 1
-        if not header_seen and any(str(v).strip() for v in values):
-            header_seen = True
-            for index, value in enumerate(values):
-                if normalize_header(value) in TEXT_KEYS:
-                    copy.set_column(first_column + index, first_column + index, 22, formats["text"])
+        if text_columns is None and any(str(v).strip() for v in values):  # the header row
+            text_columns = {first_column + i for i, value in enumerate(values) if normalize_header(value) in TEXT_KEYS}
+            for column in text_columns:
+                copy.set_column(column, column, 22, formats["text"])
         for index, value in enumerate(values):
             if value is not None and value != "":
-                _write_cell(copy, number - 1, first_column + index, value, formats)
+                column = first_column + index
+                _write_cell(copy, number - 1, column, value, formats,
+                            text=number > 1 and text_columns is not None and column in text_columns)
         if number == 1:
             copy.write_string(0, first_column + max(width, 1), ERROR_HEADER, formats["head"])
         elif messages := by_row.get((key, number)):
@@ -234,8 +235,16 @@ def _sheet_names(titles) -> list[str]:
     return names
 
 
-def _write_cell(sheet, row, column, value, formats):
+def _write_cell(sheet, row, column, value, formats, *, text=False):
+    """One value; ``text``: the cell is in a KK, NIK or code column, formatted as text so that
+    what is typed over it keeps every digit (a number already there stays a number)."""
     if value is None or value == "":
+        return
+    if text and not isinstance(value, (dt.date, bool)):
+        if isinstance(value, str):
+            sheet.write_string(row, column, value, formats["text"])
+        else:
+            sheet.write_number(row, column, value, formats["text"])
         return
     if isinstance(value, dt.datetime):
         sheet.write_datetime(row, column, value, formats["date"])
