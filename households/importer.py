@@ -178,7 +178,7 @@ class Checker:
                 "template or the data download, whose KK and NIK columns are already Text, typing or pasting the "
                 "numbers as text.")])))
 
-    def failed_row(self, sheet, row, column, message, *, table, key) -> bool:
+    def failed_row(self, sheet, row, column, message, *, table, key):
         """Record the problem of a row whose group or family is missing: when that group or
         family is on its own sheet in a row that failed, say so (the cause is there)."""
         if key in table:
@@ -188,7 +188,6 @@ class Checker:
                        _("This family is on the %(sheet)s sheet at row %(row)s, which has problems too: fix that row "
                          "first.")) % {"sheet": other, "row": table[key]}
         self.error(sheet, row, column, message)
-        return True
 
     def error(self, sheet, row, column, message):
         self.failed = True

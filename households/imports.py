@@ -25,7 +25,7 @@ def store_upload(request, upload) -> str:
     """Save the uploaded file under a random token that only this session may use."""
     forget_old_files()
     token = secrets.token_urlsafe(16)
-    path = _dir() / f"{token}.xlsx"
+    path = _dir() / f"{token}.xlsx"  # an .ods or .xls too: the reader goes by content (workbook.open_calamine)
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:  # whole NIKs: the app's user only
         for chunk in upload.chunks():
             f.write(chunk)

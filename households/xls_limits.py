@@ -168,7 +168,6 @@ def _check_biff(stream: bytes) -> dict[str, SheetCheck]:
         if position in starts or position >= len(stream):
             raise not_readable()
         starts.add(position)
-        budget.scanned_from = position
         checks[title] = _check_sheet(stream, position, title, strings, budget, text_room)
     return checks
 
@@ -176,8 +175,7 @@ def _check_biff(stream: bytes) -> dict[str, SheetCheck]:
 class _Budget:
     def __init__(self):
         self.cells = self.values = self.elements = 0
-        self.scanned = 0
-        self.scanned_from = 0
+        self.scanned = 0  # record bytes read over all sheets
 
 
 def _short_string(data: bytes, offset: int) -> str:

@@ -6,7 +6,6 @@ row failed. The workbooks under tests/fixtures/spreadsheets were saved by LibreO
 import datetime as dt
 import io
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +16,7 @@ from groups.models import Group
 from households.importer import plan_import
 from households.models import Household, IncomeReading, Meeting, Membership
 from households.workbook import Sheets, read_workbook
-from tests.test_import import FAMILIES, FAMILY_HEADER, GROUP, GROUP_HEADER, INCOME_HEADER, KK1, KK2, build, counts, run
+from tests.test_import import FAMILIES, GROUP, GROUP_HEADER, KK1, KK2, build, counts, run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
 LO_KKS = {"7373010502210001", "7373010502210002", "7373010502210003"}
@@ -120,10 +119,10 @@ def test_a_whole_kk_column_stored_as_numbers_gets_one_line_per_column_then_its_r
     lines = err.splitlines()
     assert status == 1 and counts() == (0, 0, 0, 0)
     assert lines[0].startswith(
-        "Keluarga, No KK: Kolom No KK di lembar Keluarga tersimpan sebagai angka di 3.912 baris (baris 2 sampai 3913). "
+        "Kolom No KK di lembar Keluarga tersimpan sebagai angka di 3.912 baris (baris 2 sampai 3913). "
         "Program lembar kerja (Excel, LibreOffice) hanya menyimpan 15 digit sebuah angka")
     assert "buka lagi CSV itu dan pilih Teks untuk kolom ini" in lines[0] and "Atau tempel datanya ke templat kosong" in lines[0]
-    assert lines[1].startswith("Keluarga, NIK Kepala Keluarga: Kolom NIK Kepala Keluarga di lembar Keluarga tersimpan "
+    assert lines[1].startswith("Kolom NIK Kepala Keluarga di lembar Keluarga tersimpan "
                                "sebagai angka di 3.912 baris")
     assert lines[2] == ("Keluarga baris 2, No KK: Nomor KK tersimpan sebagai angka, sehingga program lembar kerja mungkin "
                         "sudah mengubah digit terakhirnya (lihat catatan untuk seluruh kolom).")

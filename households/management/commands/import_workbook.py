@@ -26,7 +26,9 @@ class Command(BaseCommand):
         except WorkbookError as e:
             raise CommandError(f"{options['file']}: {e}") from e
         plan = plan_import(sheets, user=None)
-        for problem in plan.summaries + plan.problems:
+        for line in plan.summaries:  # a cause shared by a whole column: it names its sheet and column
+            self.stderr.write(line.message)
+        for problem in plan.problems:
             self.stderr.write(problem.line())
         if plan.problem_count > len(plan.problems):
             self.stderr.write(_("Showing the first %(shown)s of %(total)s problems.")
