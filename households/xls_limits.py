@@ -28,7 +28,7 @@ STREAMS = ("workbook", "book")  # BIFF8 and BIFF5 name the stream differently
 ENCRYPTED = ("encryptedpackage", "encryptioninfo")  # an .xlsx saved with a password is an OLE file
 
 BOF, EOF, BOUNDSHEET, SST, CONTINUE, FILEPASS = 0x0809, 0x000A, 0x0085, 0x00FC, 0x003C, 0x002F
-FORMULA, STRING, LABEL, LABELSST, RSTRING = 0x0006, 0x0207, 0x0204, 0x00FD, 0x00D6
+FORMULA, STRING, LABEL, LABELSST, RSTRING, DIMENSIONS = 0x0006, 0x0207, 0x0204, 0x00FD, 0x00D6, 0x0200
 NUMBER, RK, BOOLERR, MULRK, BLANK, MULBLANK = 0x0203, 0x027E, 0x0205, 0x00BD, 0x0201, 0x00BE
 
 
@@ -232,6 +232,23 @@ def _shared_strings(segments: list[bytes], strings: array):
                                   "workbooks.") % {"count": format_number(MAX_SHARED_STRINGS)})
 
 
+def _dimensions(data: bytes, title: str):
+    """The sheet's declared used range: calamine reserves room for it before reading a cell
+    (a range of 4 billion rows made it abort)."""
+    if len(data) >= 14:  # BIFF8: rows as 32 bits
+        first_row, end_row, first_column, end_column = struct.unpack_from("<IIHH", data)
+    else:
+        first_row, end_row, first_column, end_column = struct.unpack_from("<HHHH", data)
+    if end_row < first_row or end_column < first_column:
+        raise not_readable()
+    if (end_row - first_row) * (end_column - first_column) > MAX_SHEET_CELLS:
+        raise WorkbookError(_(
+            "The sheet %(sheet)s declares a used range of %(range)s, more than %(count)s cells. Delete stray "
+            "cells far from the data, or split the sheet."
+        ) % {"sheet": title, "range": f"{end_row - first_row} × {end_column - first_column}",
+             "count": format_number(MAX_SHEET_CELLS)})
+
+
 def _check_sheet(stream, position, title, strings, budget: _Budget, text_room) -> SheetCheck:
     """One sheet's substream, from its BOF to its EOF."""
     check = SheetCheck()
@@ -273,6 +290,8 @@ def _check_sheet(stream, position, title, strings, budget: _Budget, text_room) -
             raise not_readable()  # sheets that overlap: calamine would read the same records again and again
         if kind == EOF:
             break
+        if kind == DIMENSIONS:
+            _dimensions(data, title)
         if kind in (BLANK, MULBLANK, NUMBER, RK, BOOLERR, MULRK, LABEL, LABELSST, RSTRING, FORMULA):
             budget.elements += 1
             if budget.elements > MAX_CELL_ELEMENTS:

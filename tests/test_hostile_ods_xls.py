@@ -141,7 +141,17 @@ def far_cell(data: bytes) -> bytes:
     return bytes(data)
 
 
+def declared_range(data: bytes) -> bytes:
+    """The first sheet's DIMENSIONS record declares 4 billion rows by 65,535 columns: calamine
+    reserves room for them before reading a cell (it aborted the process)."""
+    offset = data.index(b"\x00\x02\x0e\x00")
+    data = bytearray(data)
+    struct.pack_into("<IIHH", data, offset + 4, 0, 0xFFFFFFF0, 0, 0xFFFF)
+    return bytes(data)
+
+
 HOSTILE_XLS = {
+    "xls-declared-range": declared_range,
     "xls-truncated": lambda data: data[:len(data) // 2],
     "xls-looping-chain": looping_chain,
     "xls-far-cell": far_cell,
@@ -149,9 +159,10 @@ HOSTILE_XLS = {
     "xls-password": lambda data: rename_stream(data, "Workbook", "EncryptedPackage"),
 }
 ALL = [*HOSTILE_ODS, "ods-billion-laughs", *HOSTILE_XLS]
-MEASURED = ["ods-repeated-everywhere", "ods-repeated-rows", "ods-text-copies", "ods-zip-bomb", "xls-far-cell",
+MEASURED = ["xls-declared-range", "ods-repeated-everywhere", "ods-repeated-rows", "ods-text-copies", "ods-zip-bomb", "xls-far-cell",
             "xls-looping-chain"]
 MESSAGES = {
+    "xls-declared-range": "Lembar Kelompok menyatakan rentang terpakai 4294967280 × 65535",
     "ods-repeated-everywhere": "lebih dari 2.000.000 sel yang terisi",
     "ods-repeated-rows": "Lembar Keluarga berisi lebih dari 300.000 baris terisi",
     "ods-text-copies": "lebih dari 150 MB nilai",
@@ -225,7 +236,7 @@ def test_a_file_whose_extension_lies_is_refused_clearly(client, dppkb_user, sett
     ("MAX_TEXT_BYTES", 100, "lebih dari 0 MB nilai"),
     ("MAX_VALUES", 10, "lebih dari 10 sel yang terisi"),
     ("MAX_ROWS", 2, "lebih dari 2 baris terisi"),
-    ("MAX_SHEET_CELLS", 5, "lebih dari 5 sel dari baris"),
+    ("MAX_SHEET_CELLS", 5, "lebih dari 5 sel"),  # the declared range (.xls) or the used one
 ])
 def test_each_limit_holds_for_ods_and_xls(monkeypatch, module, name, limit, value, message):
     monkeypatch.setattr(module, limit, value)
