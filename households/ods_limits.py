@@ -170,10 +170,12 @@ class _OdsScanner:
 
     def _values(self):
         """A cell with a value, repeated across its columns and its row's repeats: each copy
-        is a value calamine keeps (up to Excel's last row and column)."""
-        if self.row >= EXCEL_ROWS or self.column >= EXCEL_COLUMNS:
+        is a value calamine keeps. It drops values beyond Excel's last column, but not rows
+        beyond its last row (it caps the empty rows repeated before them), so a value far
+        below counts where it stands: no program writes one there."""
+        if self.column >= EXCEL_COLUMNS:
             return
-        last_row = min(self.row + self.row_repeat, EXCEL_ROWS) - 1
+        last_row = self.row + self.row_repeat - 1
         last_column = min(self.column + self.cell_repeat, EXCEL_COLUMNS) - 1
         copies = (last_row - self.row + 1) * (last_column - self.column + 1)
         self.row_has_value = True
@@ -197,7 +199,7 @@ class _OdsScanner:
         """Remember the positions of a (repeated) formula cell, at most MAX_FORMULAS of them;
         beyond, its columns are named instead."""
         formulas = self.check.formulas
-        for row in range(self.row, min(self.row + self.row_repeat, EXCEL_ROWS)):
+        for row in range(self.row, self.row + min(self.row_repeat, MAX_FORMULAS)):
             for column in range(self.column, min(self.column + self.cell_repeat, EXCEL_COLUMNS)):
                 if len(formulas) >= MAX_FORMULAS:
                     self.check.crowded_columns.update(

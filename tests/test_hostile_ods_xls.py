@@ -79,6 +79,12 @@ HOSTILE_ODS = {
     # 300 MB of blanks: a zip bomb (content.xml unpacks beyond the limit of a part)
     "ods-zip-bomb": lambda: [("Catatan", header("x"), blanks(300))],
     "ods-deep": lambda: [("Catatan", deep(150))],
+    # a header, then empty rows repeated far beyond the sheet's last row, then rows of values:
+    # calamine caps the empty rows and puts the values after them, a million rows down
+    "ods-rows-beyond-the-sheet": lambda: [("Keluarga", header("No KK"), b'<table:table-row table:number-rows-repeated='
+                                           b'"99999999"><table:table-cell/></table:table-row>' * 20,
+                                           (b"<table:table-row>" + NUMBER % b' table:number-columns-repeated="8"' +
+                                            b"</table:table-row>") * 3)],
 }
 
 
@@ -159,9 +165,10 @@ HOSTILE_XLS = {
     "xls-password": lambda data: rename_stream(data, "Workbook", "EncryptedPackage"),
 }
 ALL = [*HOSTILE_ODS, "ods-billion-laughs", *HOSTILE_XLS]
-MEASURED = ["xls-declared-range", "ods-repeated-everywhere", "ods-repeated-rows", "ods-text-copies", "ods-zip-bomb", "xls-far-cell",
+MEASURED = ["xls-declared-range", "ods-rows-beyond-the-sheet", "ods-repeated-everywhere", "ods-repeated-rows", "ods-text-copies", "ods-zip-bomb", "xls-far-cell",
             "xls-looping-chain"]
 MESSAGES = {
+    "ods-rows-beyond-the-sheet": "Lembar Keluarga mencakup lebih dari 3.300.000 sel",
     "xls-declared-range": "Lembar Kelompok menyatakan rentang terpakai 4294967280 × 65535",
     "ods-repeated-everywhere": "lebih dari 2.000.000 sel yang terisi",
     "ods-repeated-rows": "Lembar Keluarga berisi lebih dari 300.000 baris terisi",
