@@ -6,6 +6,7 @@ row failed. The workbooks under tests/fixtures/spreadsheets were saved by LibreO
 import datetime as dt
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -240,15 +241,31 @@ def test_text_dates_are_read_day_first_or_year_first(wb):
         (KK1, dt.date(2021, 2, 13), dt.date(2022, 2, 5)), (KK2, dt.date(2021, 2, 13), dt.date(2023, 3, 5))}
 
 
-def test_the_template_explains_dates_and_keeps_its_lists_on_every_row(client, django_db_blocker, tmp_path):
+@pytest.mark.django_db
+def test_the_template_explains_dates_and_keeps_its_lists_on_every_row(tmp_path):
     from households.xlsx import write_template
 
-    with django_db_blocker.unblock():
-        with open(tmp_path / "t.xlsx", "wb") as f:
-            write_template(f)
+    with open(tmp_path / "t.xlsx", "wb") as f:
+        write_template(f)
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
     guide = " ".join(str(c) for row in book["Petunjuk"].values for c in row if c)
     assert "Paling aman ditulis sebagai teks TTTT-BB-HH" in guide and "mengubah 05/02/2021 menjadi tanggal 2 Mei 2021" in guide
     ranges = {str(v.sqref) for v in book["Keluarga"].data_validations.dataValidation}
     assert ranges == {"G2:G1048576"}  # Metode KB, the whole column
     assert {str(v.sqref) for v in book["Kelompok"].data_validations.dataValidation} == {"C2:C1048576"}
+
+
+def test_libreoffice_keeps_the_lists_on_every_row_of_an_ods_and_1000_rows_of_an_xlsx():
+    """What the Petunjuk sheet tells clerks about the drop-down lists, as Calc 7.4 saved the
+    template: the .ods keeps Metode KB's list on every row, the .xlsx down to row 1,001."""
+    with zipfile.ZipFile(FIXTURES / "templat.ods") as archive:
+        content = archive.read("content.xml").decode()
+    table = content[content.index('table:name="Keluarga"'):]
+    table = table[:table.index("</table:table>")]
+    rows = re.findall(r"<table:table-row([^>]*)>(.*?)</table:table-row>", table, re.S)
+    repeats = [int(re.search(r'number-rows-repeated="(\d+)"', attributes)[1]) if "repeated" in attributes else 1
+               for attributes, cells in rows if "content-validation-name" in cells]
+    with_list = sum(repeats)
+    assert with_list == 1_048_575  # every row below the header
+    book = openpyxl.load_workbook(FIXTURES / "templat-libreoffice.xlsx")
+    assert {str(v.sqref) for v in book["Keluarga"].data_validations.dataValidation} == {"G2:G1001"}
