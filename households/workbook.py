@@ -289,8 +289,8 @@ def identity_number(value, *, label: str) -> str:
         raise ValidationError(_("Required."))
     if isinstance(value, (bool, int, float)):
         raise ValidationError(capfirst(
-            _("The %(label)s is stored as a number, so the spreadsheet program may already have changed its last "
-              "digit (see the note on the whole column).") % {"label": label}
+            _("The %(label)s is stored as a number: its last digit may already have changed (see the note on the "
+              "whole column).") % {"label": label}
         ), code=STORED_AS_NUMBER)
     return re.sub(r"[\s.\-]", "", str(value))
 

@@ -125,8 +125,8 @@ def test_a_whole_kk_column_stored_as_numbers_gets_one_line_per_column_then_its_r
     assert "buka lagi CSV itu dan pilih Teks untuk kolom ini" in lines[0] and "Atau tempel datanya ke templat kosong" in lines[0]
     assert lines[1].startswith("Kolom NIK Kepala Keluarga di lembar Keluarga tersimpan "
                                "sebagai angka di 3.912 baris")
-    assert lines[2] == ("Keluarga baris 2, No KK: Nomor KK tersimpan sebagai angka, sehingga program lembar kerja mungkin "
-                        "sudah mengubah digit terakhirnya (lihat catatan untuk seluruh kolom).")
+    assert lines[2] == ("Keluarga baris 2, No KK: Nomor KK tersimpan sebagai angka: digit terakhirnya mungkin sudah "
+                        "berubah (lihat catatan untuk seluruh kolom).")
     assert sum("Kolom No KK di lembar" in line for line in lines) == 1
     client.force_login(dppkb_user)
     html = client.post("/impor/", {"file": SimpleUploadedFile("angka.xlsx", path.read_bytes()), "dry_run": "on"}).content.decode()
