@@ -24,6 +24,8 @@ from uppka.formats import format_number
 
 CONTENT = "content.xml"
 MAX_REPEAT_DIGITS = 8  # a repeat count longer than this is beyond any sheet
+LOCAL = {"table:table": "table", "table:table-row": "table-row", "table:table-cell": "table-cell",
+         "table:covered-table-cell": "covered-table-cell"}  # the usual prefixes, without splitting each tag
 
 
 def check_ods(archive: zipfile.ZipFile) -> dict[str, SheetCheck]:
@@ -55,7 +57,6 @@ class _OdsScanner:
         parser.EntityDeclHandler = self._declaration
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._text
         self.depth = self.starts = 0
         self.sheets: dict[str, SheetCheck] = {}
         self.where = CONTENT
@@ -101,21 +102,21 @@ class _OdsScanner:
         self.starts += 1
         if depth > MAX_DEPTH:
             self._refuse(_("elements nested more than %(count)s deep") % {"count": MAX_DEPTH})
-        tag = tag.rpartition(":")[2]
         if self.cell_depth:
             return  # inside a cell: its text counts (self._text), nothing else does
+        tag = LOCAL.get(tag) or tag.rpartition(":")[2]
         if tag == "table" and not self.table_depth:
             self._start_table(attributes, depth)
         elif not self.table_depth:
             return
         elif tag == "table-row" and not self.row_depth:
             self.row_depth, self.column, self.row_has_value = depth, 0, False
-            self.row_repeat = _repeat(attributes, "number-rows-repeated")
+            self.row_repeat = _repeat({k.rpartition(":")[2]: v for k, v in attributes.items()}, "number-rows-repeated")
         elif tag in ("table-cell", "covered-table-cell") and self.row_depth:
             self._start_cell(attributes, depth)
 
     def _start_table(self, attributes, depth):
-        title = _attribute(attributes, "name")
+        title = _attribute(attributes, "name") or ""
         if title in self.sheets:
             raise not_readable()
         self.where = title
@@ -129,13 +130,20 @@ class _OdsScanner:
             raise WorkbookError(_("The workbook holds more than %(count)s cells, empty ones included. Delete the "
                                   "formatting of empty rows, or split it into several workbooks.")
                                 % {"count": format_number(MAX_CELL_ELEMENTS)})
-        self.cell_depth, self.cell_text = depth, 0
-        self.cell_repeat = _repeat(attributes, "number-columns-repeated")
-        self.cell_valued = _attribute(attributes, "value-type") is not None
-        self.cell_text += len(_attribute(attributes, "string-value") or "")
-        if _attribute(attributes, "formula") is not None:
+        self.cell_depth, self.cell_text, self.cell_repeat, self.cell_valued = depth, 0, 1, False
+        self.parser.CharacterDataHandler = self._text
+        if not attributes:  # most cells of a big sheet: handled without a look at attributes
+            return
+        attributes = {key.rpartition(":")[2]: value for key, value in attributes.items()}
+        if "number-columns-repeated" in attributes:
+            self.cell_repeat = _repeat(attributes, "number-columns-repeated")
+        self.cell_valued = "value-type" in attributes
+        if "string-value" in attributes:
+            self.cell_text = len(attributes["string-value"])
+        if "formula" in attributes:
             self._formulas()
-        if _repeat(attributes, "number-rows-spanned") > 1 or _repeat(attributes, "number-columns-spanned") > 1:
+        if ("number-rows-spanned" in attributes or "number-columns-spanned" in attributes) and (
+                _repeat(attributes, "number-rows-spanned") > 1 or _repeat(attributes, "number-columns-spanned") > 1):
             self.check.merged = True
 
     def _text(self, data):
@@ -149,6 +157,7 @@ class _OdsScanner:
         self.depth -= 1
         if depth == self.cell_depth:
             self.cell_depth = 0
+            self.parser.CharacterDataHandler = None
             if self.cell_valued:
                 self._values()
             self.column += self.cell_repeat
@@ -217,7 +226,8 @@ def _attribute(attributes, name):
 
 
 def _repeat(attributes, name) -> int:
-    text = _attribute(attributes, name)
+    """A repeat or span count of a cell's attributes (by local name)."""
+    text = attributes.get(name)
     if text is None:
         return 1
     if not (text.isascii() and text.isdigit() and len(text) <= MAX_REPEAT_DIGITS) or int(text) < 1:
