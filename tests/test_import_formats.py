@@ -79,10 +79,12 @@ def test_an_ods_or_xls_upload_is_read_whatever_its_name_says(client, dppkb_user,
 
 
 @pytest.mark.django_db
-def test_the_error_copy_of_an_ods_is_an_xlsx_with_text_formats_on_kk_nik_and_codes(client, other_opd_user, settings, tmp_path):
+@pytest.mark.parametrize("name", ["data.ods", "data.xls"])
+def test_the_error_copy_of_an_ods_or_xls_is_an_xlsx_with_text_formats_on_kk_nik_and_codes(
+        client, other_opd_user, settings, tmp_path, name):
     settings.IMPORT_DIR = tmp_path
-    client.force_login(other_opd_user)  # DISKAN: the .ods's group is DISTAN's
-    html = upload(client, FIXTURES / "data.ods").content.decode()
+    client.force_login(other_opd_user)  # DISKAN: the workbook's group is DISTAN's
+    html = upload(client, FIXTURES / name).content.decode()
     assert "<td>Kelompok</td><td>2</td><td>Kode OPD</td><td>Anda hanya dapat mengimpor kelompok OPD Anda sendiri.</td>" in html
     assert "<td>Keluarga</td><td>2</td><td>Kode Kelompok</td><td>Kelompok ini ada di lembar Kelompok baris 2, yang juga " \
            "bermasalah: perbaiki baris itu dulu.</td>" in html
