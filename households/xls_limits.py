@@ -54,7 +54,7 @@ def _workbook_stream(data: bytes) -> bytes:
         raise not_readable()
     size = 1 << shift
     sectors = (len(data) - 1) // size  # sector n starts after the header, at (n + 1) * size
-    fat_count, first_dir, _, cutoff, first_mini_fat, mini_fat_count, first_difat, difat_count = struct.unpack_from(
+    fat_count, first_dir, _signature, cutoff, first_mini_fat, mini_fat_count, first_difat, difat_count = struct.unpack_from(
         "<IIIIIIII", data, 0x2C)
     if cutoff != 4096:
         raise not_readable()
