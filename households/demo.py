@@ -92,7 +92,7 @@ PROBLEM_TEXTS = {
     "sdm": "Pengurus belum terbiasa membuat pembukuan.",
     "lainnya": "Jadwal pertemuan kelompok sering bentrok.",
 }
-OUTSIDE_REGENCIES = ["7317", "7322", "7325", "7371", "7316"]  # Luwu, Luwu Utara, Luwu Timur, Makassar, Enrekang
+OUTSIDE_REGENCIES = ["7317", "7322", "7324", "7371", "7316"]  # Luwu, Luwu Utara, Luwu Timur, Makassar, Enrekang
 
 
 @dataclass(frozen=True)

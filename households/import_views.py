@@ -82,9 +82,10 @@ def error_copy(request, token):
     path = imports.upload_path(request, token)
     if path is None:
         raise Http404
-    problems, total = imports.load_problems(token)
+    problems, total, summaries = imports.load_problems(token)
     try:
-        return xlsx_response(lambda f: write_error_copy(path, problems, f, total=total), "impor-dengan-kesalahan.xlsx")
+        return xlsx_response(lambda f: write_error_copy(path, problems, f, total=total, summaries=summaries),
+                             "impor-dengan-kesalahan.xlsx")
     except WorkbookError as e:  # beyond the upload limits, or damaged since it was checked
         messages.error(request, str(e))
     except (OSError, XlsxWriterException):

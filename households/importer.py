@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
@@ -26,6 +27,8 @@ from households.services import earliest_shared_join, too_early_to_join
 from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
+    SHEET_ORDER,
+    STORED_AS_NUMBER,
     Problem,
     ProblemLog,
     Sheets,
@@ -34,6 +37,7 @@ from households.workbook import (
     check_kk,
     check_nik,
     date_cell,
+    loose_identity,
     kb_method_cell,
     kb_reason_cell,
     meeting_mode_cell,
@@ -79,6 +83,10 @@ class Plan:
         return [p for p in self.problems if p.warning]
 
     @property
+    def summaries(self) -> list[Problem]:
+        return self.log.summaries
+
+    @property
     def problem_count(self) -> int:
         return self.log.total
 
@@ -119,11 +127,18 @@ def describe(counts: dict[str, int]) -> str:
 
 
 class Checker:
-    """Collects problems row by row; ``value`` runs one conversion and records its error."""
+    """Collects problems row by row; ``value`` runs one conversion and records its error.
+
+    It also remembers what a later sheet needs to name the cause of its own problems: the
+    rows of the Kelompok and Keluarga sheets that failed (by group code and KK), and the
+    cells stored as numbers, summed up per column by ``summarize``."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
         self.failed = False
+        self.failed_groups: dict[str, int] = {}  # code → the first Kelompok row with that code that failed
+        self.failed_families: dict[str, int] = {}  # KK → the first Keluarga row with that KK that failed
+        self.as_numbers: dict[tuple[str, str], list[int]] = {}  # (sheet, column) → [count, first row, last row]
 
     def start(self):
         self.failed = False
@@ -133,7 +148,46 @@ class Checker:
             return convert(*args, **kwargs)
         except ValidationError as e:
             self.error(sheet, row, column, " ".join(e.messages))
+            if getattr(e, "code", None) == STORED_AS_NUMBER:
+                seen = self.as_numbers.setdefault((sheet, column), [0, row, row])
+                seen[0], seen[2] = seen[0] + 1, row
             return None
+
+    def required(self, sheet, row, column, value) -> str:
+        """A cell's text, or "" after recording that the cell is empty."""
+        text = as_text(value)
+        if not text:
+            self.error(sheet, row, column, _("Required."))
+        return text
+
+    def summarize(self):
+        """One line per column stored as numbers, with the fix that works: retyping does not
+        (the cell stays a number), re-opening the source with the column as Text does."""
+        for (sheet, column), (count, first, last) in sorted(
+                self.as_numbers.items(), key=lambda item: (SHEET_ORDER.get(item[0][0], 99), item[1][1])):
+            where = ngettext(
+                "Column %(column)s on sheet %(sheet)s is stored as a number in %(count)s row (row %(first)s).",
+                "Column %(column)s on sheet %(sheet)s is stored as numbers in %(count)s rows (rows %(first)s to "
+                "%(last)s).", count) % {"column": column, "sheet": sheet, "count": format_number(count),
+                                         "first": first, "last": last}
+            self.plan.log.summaries.append(Problem(sheet, 0, column, " ".join([where, _(
+                "A spreadsheet program keeps only 15 digits of a number, so the 16th may already be lost, and "
+                "retyping does not help while the cells are numbers. If the data came from a CSV file, open the CSV "
+                "again and set this column to Text in the import dialog (LibreOffice: Column type Text; Excel: "
+                "Data > From Text/CSV, column type Text), then save it as .xlsx. Or paste the data into the blank "
+                "template or the data download, whose KK and NIK columns are already Text, typing or pasting the "
+                "numbers as text.")])))
+
+    def failed_row(self, sheet, row, column, message, *, table, key):
+        """Record the problem of a row whose group or family is missing: when that group or
+        family is on its own sheet in a row that failed, say so (the cause is there)."""
+        if key in table:
+            other = "Kelompok" if table is self.failed_groups else "Keluarga"  # sheet names are fixed, never translated
+            message = (_("This group is on the %(sheet)s sheet at row %(row)s, which has problems too: fix that row "
+                         "first.") if table is self.failed_groups else
+                       _("This family is on the %(sheet)s sheet at row %(row)s, which has problems too: fix that row "
+                         "first.")) % {"sheet": other, "row": table[key]}
+        self.error(sheet, row, column, message)
 
     def error(self, sheet, row, column, message):
         self.failed = True
@@ -157,6 +211,7 @@ def plan_import(sheets: Sheets, *, user=None) -> Plan:
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
+    check.summarize()
     return plan
 
 
@@ -193,17 +248,15 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
         check.start()
         code = check.value(sheet, number, "Kode Kelompok", text_cell, values["Kode Kelompok"], max_length=30)
         name = check.value(sheet, number, "Nama Kelompok", text_cell, values["Nama Kelompok"], max_length=200)
-        kind = types.get(as_text(values["Jenis Kelompok"]).upper())
-        if kind is None:
+        kind = types.get(check.required(sheet, number, "Jenis Kelompok", values["Jenis Kelompok"]).upper())
+        if kind is None and as_text(values["Jenis Kelompok"]):
             check.error(sheet, number, "Jenis Kelompok", _("Unknown type; choose one of: %(choices)s.") % {"choices": ", ".join(sorted(types))})
-        opd = opds.get(as_text(values["Kode OPD"]).upper())
-        if opd is None:
+        opd = opds.get(check.required(sheet, number, "Kode OPD", values["Kode OPD"]).upper())
+        if opd is None and as_text(values["Kode OPD"]):
             check.error(sheet, number, "Kode OPD", _("Unknown OPD code."))
-        elif not scope.may_use_opd(opd):
+        elif opd is not None and not scope.may_use_opd(opd):
             check.error(sheet, number, "Kode OPD", _("You can only import groups of your own OPD."))
-        area = kelurahan.get(as_text(values["Kode Kelurahan"]))
-        if area is None:
-            check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+        area = _kelurahan(sheet, number, values["Kode Kelurahan"], kelurahan, check)
         formed = check.value(sheet, number, "Tanggal Dibentuk", date_cell, values["Tanggal Dibentuk"], required=False)
         if formed:
             check.value(sheet, number, "Tanggal Dibentuk", not_in_future, formed)
@@ -212,6 +265,8 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
         if code and code in existing and not scope.may_use_group(code):
             check.error(sheet, number, "Kode Kelompok", _("This group is fostered by another OPD."))
         if check.failed:
+            if code:
+                check.failed_groups.setdefault(code, number)
             continue
         key = (name, kind.pk, opd.pk, area.pk, formed, business, (team_name or "").lower())
         if code in seen:
@@ -236,6 +291,15 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
             check.plan.unchanged += 1
         result[code] = group
     return result
+
+
+def _kelurahan(sheet, number, value, kelurahan: dict, check: Checker):
+    """The kelurahan of a code cell: "Required." when empty, unknown otherwise."""
+    text = check.required(sheet, number, "Kode Kelurahan", value)
+    area = kelurahan.get(text)
+    if area is None and text:
+        check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+    return area
 
 
 def _team_for(opd, name, teams, plan: Plan) -> WorkingTeam:
@@ -268,16 +332,15 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
         kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
         nik_result = check.value(sheet, number, "NIK Kepala Keluarga", check_nik, values["NIK Kepala Keluarga"])
         name = check.value(sheet, number, "Nama Kepala Keluarga", text_cell, values["Nama Kepala Keluarga"], max_length=200)
-        area = kelurahan.get(as_text(values["Kode Kelurahan"]))
-        if area is None:
-            check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+        area = _kelurahan(sheet, number, values["Kode Kelurahan"], kelurahan, check)
         address = check.value(sheet, number, "Alamat", text_cell, values["Alamat"], max_length=300, required=False)
         size = check.value(sheet, number, "Jumlah Jiwa", whole_number, values["Jumlah Jiwa"], minimum=1, maximum=50)
         method = check.value(sheet, number, "Metode KB", kb_method_cell, values["Metode KB"])
-        code = as_text(values["Kode Kelompok"])
-        if code not in groups:
-            check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
-        elif not scope.may_use_group(code) and groups[code].pk is not None:
+        code = check.required(sheet, number, "Kode Kelompok", values["Kode Kelompok"])
+        if code and code not in groups:
+            check.failed_row(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."),
+                             table=check.failed_groups, key=code)
+        elif code and not scope.may_use_group(code) and groups[code].pk is not None:
             check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
         joined = check.value(sheet, number, "Tanggal Bergabung", date_cell, values["Tanggal Bergabung"])
         if joined:
@@ -294,6 +357,8 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
             details = {"head_nik": nik_result[0], "head_name": name, "kelurahan_id": area, "address": address or "",
                        "family_size": size, "kb_method": method}
             parsed.append((number, kk, details, code, joined, left))
+        else:
+            check.failed_families.setdefault(kk or loose_identity(values["No KK"]), number)
 
     existing = _households_by_kk({kk for _, kk, *_ in parsed})
     visible = _visible_household_ids(scope, existing)
@@ -384,7 +449,8 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
     parsed: dict[tuple[str, dt.date], tuple[int, int]] = {}
     for number, kk, period, amount in checked:
         if kk not in households:
-            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
             continue
         if kk not in on_sheet and households[kk].pk not in visible:
             check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
@@ -428,7 +494,8 @@ def _group_code(sheet, number, value, groups: dict[str, Group], scope: Scope, ch
     if not code:
         check.error(sheet, number, "Kode Kelompok", _("Required."))
     elif code not in groups:
-        check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
+        check.failed_row(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."),
+                         table=check.failed_groups, key=code)
     elif groups[code].pk is not None and not scope.may_use_group(code):
         check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
     else:
@@ -523,7 +590,8 @@ def _plan_attendance(rows, groups, households, memberships, meetings_on_sheet, s
             check.error(sheet, number, "Tanggal", _("This group has no meeting on this date: add it on the Pertemuan sheet."))
             continue
         if kk not in households:
-            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
             continue
         joined, left = spans.get((kk, code), (None, None))
         if joined is None or joined > day or (left is not None and left <= day):
@@ -584,7 +652,8 @@ def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
     parsed: dict[tuple[str, dt.date], tuple[int, tuple]] = {}
     for number, kk, period, status in checked:
         if kk not in households:
-            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
         elif kk not in on_sheet and households[kk].pk not in visible:
             check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
         elif (kk, period) in parsed and parsed[(kk, period)][1] != status:
