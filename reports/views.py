@@ -18,6 +18,7 @@ from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.models import ClosedMonth
 from households.parsing import parse_period
+from households.profiles import profile_card
 from households.sheet import reporting_month
 from reports import engine, recap
 from reports.export import describe, explanations, export_recap, export_report
@@ -235,6 +236,7 @@ def group_detail(request, code):
         },
         "problems": group.problems.select_related("noted_by"),
         "problem_form": ProblemForm(),
+        **profile_card(group, request.user),
     }
     return render(request, "reports/group.html", context)
 

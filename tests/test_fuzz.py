@@ -67,6 +67,7 @@ PATH_PARAMETERS = {
     "households:add_meeting": ("post", ["/kelompok/{x}/isian/2024-05/pertemuan/", "/kelompok/KWT-A/isian/{x}/pertemuan/"]),
     "households:submit_month": ("post", ["/kelompok/{x}/isian/2024-05/lapor/", "/kelompok/KWT-A/isian/{x}/lapor/"]),
     "households:register": ("get", ["/kelompok/{x}/daftar/"]),
+    "households:profile": ("get", ["/kelompok/{x}/data/2024/", "/kelompok/KWT-A/data/{int}/"]),
     "households:detail": ("get", ["/keluarga/{int}/"]),
     "households:leave": ("post", ["/keluarga/{int}/keluar/1/", "/keluarga/{household}/keluar/{int}/"]),
     "households:set_active": ("post", ["/keluarga/{int}/status/"]),

@@ -40,6 +40,7 @@ MATRIX = {
     "households:add_meeting": ("post", {"code": "KWT-A", "month": "2024-05"}, [LOGIN, R, 404, 404, 403, R, R]),
     "households:submit_month": ("post", {"code": "KWT-A", "month": "2024-05"}, [LOGIN, R, 404, 404, 403, R, R]),
     "households:register": ("get", {"code": "KWT-A"}, [LOGIN, 200, 404, 404, 404, 200, 200]),
+    "households:profile": ("get", {"code": "KWT-A", "year": TODAY.year}, GROUP_A_VIEW),
     "households:detail": ("get", {"pk": "household"}, GROUP_A_VIEW),
     "households:leave": ("post", {"pk": "household", "membership_pk": "membership"}, GROUP_A_EDIT),
     "households:set_active": ("post", {"pk": "household"}, GROUP_A_EDIT),
