@@ -20,7 +20,7 @@ from households.models import ClosedMonth
 from households.parsing import parse_period
 from households.profiles import profile_card
 from households.sheet import reporting_month
-from reports import engine, recap
+from reports import engine, group_data, recap
 from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, sort_key, sort_rows, summary_rows
@@ -54,6 +54,7 @@ def dashboard(request):
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
         "chart": _opd_chart(figures),
+        "group_data": group_data.summary(groups, today.year),
     }
     return render(request, "reports/dashboard.html", context)
 

@@ -50,6 +50,8 @@ QUERY_PARAMETERS = {
     "/reports/rekap/": [*REPORT_FILTERS, ("page",)],
     "/reports/rekap.xlsx": REPORT_FILTERS,
     "/reports/kelompok/KWT-A/": REPORT_FILTERS,
+    "/reports/data-kelompok/": [("year",), ("opd",), ("year", "opd")],
+    "/reports/data-kelompok.xlsx": [("year",), ("opd",)],
     "/kelompok/KWT-A/daftar/": [("kk_number",)],
     "/accounts/login/": [("next",)],
     "/admin/households/household/": [("q",), ("o",), ("p",), ("is_active__exact",), ("_to_field",)],

@@ -56,6 +56,8 @@ MATRIX = {
     "reports:export": ("get", None, SIGNED_IN),
     "reports:recap": ("get", None, SIGNED_IN),
     "reports:recap_export": ("get", None, SIGNED_IN),
+    "reports:group_data": ("get", None, SIGNED_IN),
+    "reports:group_data_export": ("get", None, SIGNED_IN),
     "reports:group": ("get", {"code": "KWT-A"}, GROUP_A_VIEW),
     "reports:add_problem": ("post", {"code": "KWT-A"}, [LOGIN, R, 404, 404, R, R, R]),
     "reports:resolve_problem": ("post", {"code": "KWT-A", "pk": "problem"}, [LOGIN, R, 404, 404, R, R, R]),
