@@ -128,3 +128,13 @@ def test_the_report_page_of_the_group_shows_the_data(client, dppkb_user, member_
     client.post(url(member_a.group), answers(chair=member_a.household.pk))
     page = client.get(reverse("reports:group", kwargs={"code": member_a.group.code})).content.decode()
     assert "SK 12/UPPKA/2024" in page and "Rp 1.250.000" in page
+
+
+def test_the_audit_shows_corrections_of_the_group_data(client, cadre_a, dppkb_user, member_a):
+    client.force_login(cadre_a)
+    client.post(url(member_a.group), answers(chair=member_a.household.pk))
+    client.post(url(member_a.group), answers(chair=member_a.household.pk, capital_own="3 jt"))
+    client.force_login(dppkb_user)
+    html = client.get("/audit/?what=group_data&group=kwt-a").content.decode()
+    assert f"Data {YEAR} kelompok KWT-A" in html and "Rp 2.500.000" in html and "Rp 3.000.000" in html
+    assert "kader_a" in html and "Sitti Hasnah" in html
