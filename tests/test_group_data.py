@@ -179,3 +179,28 @@ def test_summary_query_count_does_not_grow(group_a, django_assert_num_queries):
         [p.group.team.opd.code for p in data.market_problems]
         [g.team.opd.code for g in data.missing]
     assert GroupProfile.objects.count() == 4
+
+
+def test_seed_demo_fills_plausible_group_data():
+    from households.demo import seed_demo
+    from households.models import Membership
+    from households.profiles import officer_candidates
+
+    last = TODAY.replace(day=1)
+    result = seed_demo(households=300, months=14, seed=3, last_month=last)
+    profiles = list(GroupProfile.objects.select_related("group", "chair"))
+    assert result.profiles == len(profiles) and 0 < len(profiles) < 2 * result.groups
+    assert {p.year for p in profiles} == {YEAR - 1, YEAR}
+    this_year = [p for p in profiles if p.year == YEAR]
+    assert 0.6 * result.groups < len(this_year) < result.groups  # some groups have no data yet
+    for p in profiles:
+        assert p.capital_total > 0 and p.channels
+        if p.chair_id:
+            assert p.chair in officer_candidates(p.group, p.year)
+            assert len({p.chair_id, p.secretary_id, p.treasurer_id}) == 3
+    chairs = [p.chair for p in profiles if p.chair_id]
+    assert sum(c.kb_method != "TIDAK" for c in chairs) > 0.8 * len(chairs)
+    assert Membership.objects.exists()
+    # The dashboard's view of it
+    data = summary(type(profiles[0].group).objects.all(), YEAR)
+    assert sum(n for _c, _l, n in data.channels) >= data.with_data == len(this_year)
