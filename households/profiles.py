@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import Group
+from groups.models import Group, GroupProblem
 from households.models import CHANNELS, OFFICERS, GroupProfile, Household, KbMethod, KbStatus, Membership
 from households.parsing import parse_amount
 from uppka.months import this_month
@@ -118,7 +118,10 @@ def profile_card(group: Group, user, year: int | None = None) -> dict:
     profiles = list(GroupProfile.objects.filter(group=group).select_related(
         "chair", "secretary", "treasurer", "recorded_by").order_by("-year"))
     profile = next((p for p in profiles if p.year == year), None)
+    market_problem = profile is not None and len(profile.channels) <= 1 and group.problems.filter(
+        kind=GroupProblem.Kind.MARKET, is_resolved=False).exists()
     return {
+        "market_problem": market_problem,
         "profile": profile,
         "profile_year": year,
         "profile_years": [p.year for p in profiles if p.year != year],

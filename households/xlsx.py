@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
 from groups.models import GroupType, Kelurahan, Opd
-from households.models import IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership
+from households.models import (
+    CHANNELS, BusinessField, IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership,
+)
 from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header
 from households.xlsx_limits import WorkbookError, check_workbook
 from uppka.formats import format_number
@@ -118,6 +120,8 @@ def write_template(out) -> None:
             ("Metode KB", [(value, str(label)) for value, label in KbMethod.choices]),
             ("Cara", [(name, str(MeetingMode(mode).label)) for mode, name in MODE_NAMES.items()]),
             ("Alasan", [(value, str(label)) for value, label in KbReason.choices]),
+            ("Bidang Usaha", [(value, str(label)) for value, label in BusinessField.choices]),
+            ("Pemasaran", [(code, str(label)) for code, _name, label in CHANNELS]),
             ("Kode Kelurahan", Kelurahan.objects.order_by("code").values_list("code", "name")),
         ]
         for label, values in allowed:

@@ -138,3 +138,15 @@ def test_the_audit_shows_corrections_of_the_group_data(client, cadre_a, dppkb_us
     html = client.get("/audit/?what=group_data&group=kwt-a").content.decode()
     assert f"Data {YEAR} kelompok KWT-A" in html and "Rp 2.500.000" in html and "Rp 3.000.000" in html
     assert "kader_a" in html and "Sitti Hasnah" in html
+
+
+def test_an_open_market_problem_with_one_channel_stands_out_on_the_group_page(client, cadre_a, group_a):
+    from groups.models import GroupProblem
+
+    client.force_login(cadre_a)
+    client.post(url(group_a), answers(channels=["PENGEPUL"]))
+    page = reverse("households:group_members", kwargs={"code": group_a.code})
+    assert "market problem" not in client.get(page).content.decode()  # no problem noted
+    GroupProblem.objects.create(group=group_a, kind="pasar", noted_on=TODAY)
+    client.post("/i18n/setlang/", {"language": "en"})
+    assert "open market problem, one channel or none" in client.get(page).content.decode()
