@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 
-from groups.models import Group, GroupProblem
+from groups.models import GroupProblem
 from households.models import (
     CAPITAL_SOURCES, CHANNELS, MKJP_METHODS, BusinessField, GroupProfile, KbMethod, KbStatus, Membership,
 )

@@ -1,6 +1,5 @@
 """A cadre fills in the group's yearly data on a phone (Playwright, Debian's Chromium)."""
 
-import re
 
 import pytest
 from django.utils import timezone
