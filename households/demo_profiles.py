@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from django.utils import timezone
 
-from groups.models import GroupType
+from groups.models import GroupProblem, GroupType
 from households.bulk import bulk_insert, db_timestamp
 from households.models import CAPITAL_SOURCES, CHANNELS, GroupProfile
 
@@ -33,6 +33,8 @@ def create_profiles(rng, groups, members, household_ids, methods, last_month: dt
     created without history like the rest of the demo data. ``members`` is demo._Members,
     ``methods`` each household's method in force now."""
     type_codes = dict(GroupType.objects.values_list("id", "code"))
+    # Groups with an open market problem mostly sell through one channel: what the dashboard looks for.
+    market = set(GroupProblem.objects.filter(kind=GroupProblem.Kind.MARKET, is_resolved=False).values_list("group_id", flat=True))
     order = np.argsort(members.group, kind="stable")
     bounds = np.searchsorted(members.group[order], np.arange(len(groups) + 1))
     profiles = []
@@ -44,8 +46,13 @@ def create_profiles(rng, groups, members, household_ids, methods, last_month: dt
                 continue
             rows = order[bounds[index]:bounds[index + 1]]
             current = rows[(members.joined[rows] <= last) & (np.isnat(members.left[rows]) | (members.left[rows] >= first))]
-            profiles.append(_profile(rng, group, type_codes[group.group_type_id], year, members.household[current],
-                                     household_ids, methods))
+            profile = _profile(rng, group, type_codes[group.group_type_id], year, members.household[current],
+                               household_ids, methods)
+            if group.pk in market and rng.random() < 0.7:
+                kept = profile.channels[0]
+                for code, name, _label in CHANNELS:
+                    setattr(profile, name, code == kept)
+            profiles.append(profile)
     _insert(profiles)
     return len(profiles)
 
