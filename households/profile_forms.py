@@ -20,17 +20,12 @@ class RupiahField(forms.CharField):
         return None if value in self.empty_values else parse_rupiah(value)
 
 
-class OfficerField(forms.ModelChoiceField):
-    def label_from_instance(self, household):
-        return f"{household.head_name} (KK …{household.kk_number[-4:]})"
-
-
 class GroupProfileForm(forms.Form):
     sk_number = forms.CharField(label=gettext_lazy("Decree (SK) number"), max_length=100, required=False)
     sk_date = forms.DateField(label=gettext_lazy("Decree (SK) date"), required=False, widget=DateInput())
-    chair = OfficerField(None, label=gettext_lazy("Chair (ketua)"), required=False)
-    secretary = OfficerField(None, label=gettext_lazy("Secretary (sekretaris)"), required=False)
-    treasurer = OfficerField(None, label=gettext_lazy("Treasurer (bendahara)"), required=False)
+    chair = forms.ModelChoiceField(None, label=gettext_lazy("Chair"), required=False)
+    secretary = forms.ModelChoiceField(None, label=gettext_lazy("Secretary"), required=False)
+    treasurer = forms.ModelChoiceField(None, label=gettext_lazy("Treasurer"), required=False)
     business_field = forms.ChoiceField(label=gettext_lazy("Business field"), choices=[("", "–"), *BusinessField.choices])
     products = forms.CharField(label=gettext_lazy("Products"), max_length=300, required=False)
     channels = forms.MultipleChoiceField(
@@ -68,6 +63,20 @@ class GroupProfileForm(forms.Form):
             initial["channels"] = profile.channels
             initial.update({o: getattr(profile, f"{o}_id") for o in OFFICERS})
         return cls(initial=_shown(initial), **kwargs)
+
+    def officer_table(self) -> dict:
+        """The officers as one table for a phone: a row per member family, a radio button
+        per office (three select lists would cut long names off on a narrow screen)."""
+        chosen = {o: str(self[o].value() or "") for o in OFFICERS}
+        offices = [(o, self.fields[o].label) for o in OFFICERS]
+        rows = [
+            (household, f"…{household.kk_number[-4:]}", [(o, label, chosen[o] == str(household.pk)) for o, label in offices])
+            for household in self.fields["chair"].queryset
+        ]
+        return {
+            "offices": offices, "rows": rows, "none": [(o, label, not chosen[o]) for o, label in offices],
+            "errors": [e for o in OFFICERS for e in self[o].errors],
+        }
 
     def clean_sk_date(self):
         day = self.cleaned_data["sk_date"]

@@ -13,10 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 YEAR = timezone.localdate().year
 
 
-def choose(page, label, name):
-    """Pick a member by name in an officer's list (its options read "name (KK …1234)")."""
-    select = page.get_by_label(label, exact=True)
-    select.select_option(select.locator("option", has_text=name).get_attribute("value"))
+def choose(page, office, name):
+    """Tick a member's radio button in an office's column of the officers' table."""
+    page.get_by_label(f"{office}: {name}").check()
 
 
 def test_cadre_fills_in_the_group_data_on_a_phone(page, live_server, cadre_a, group_a, console_errors):
