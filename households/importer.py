@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
-from households import figures, register
+from households import figures, profile_sheet, register
 from households.bulk import bulk_insert, db_timestamp
 from households.models import Household, IncomeReading, KbStatus, Meeting, Membership
 from households.services import earliest_shared_join, too_early_to_join
@@ -68,6 +68,9 @@ class Plan:
     attendance_new: list[tuple[str, dt.date, str]] = field(default_factory=list)  # code, day, kk
     statuses_new: list[tuple[str, dt.date, str, str]] = field(default_factory=list)  # kk, period, method, reason
     statuses_changed: list[KbStatus] = field(default_factory=list)
+    # Data Kelompok (households/profile_sheet.py): (code, year, fields, officer KKs, channels)
+    profiles_new: list[tuple] = field(default_factory=list)
+    profiles_changed: list[tuple] = field(default_factory=list)
     unchanged: int = 0
 
     @property
@@ -103,6 +106,7 @@ class Plan:
             "meetings_new": len(self.meetings_new), "meetings_changed": len(self.meetings_changed),
             "attendance_new": len(self.attendance_new),
             "statuses_new": len(self.statuses_new), "statuses_changed": len(self.statuses_changed),
+            "profiles_new": len(self.profiles_new), "profiles_changed": len(self.profiles_changed),
             "unchanged": self.unchanged,
         }
 
@@ -121,6 +125,7 @@ def describe(counts: dict[str, int]) -> str:
         "meetings_new": _("new meetings"), "meetings_changed": _("changed meetings"),
         "attendance_new": _("new attendances"),
         "statuses_new": _("new KB statuses"), "statuses_changed": _("changed KB statuses"),
+        "profiles_new": _("new yearly group data"), "profiles_changed": _("changed yearly group data"),
         "unchanged": _("rows without changes"),
     }
     return ", ".join(f"{format_number(counts.get(key, 0))} {label}" for key, label in labels.items())
@@ -211,6 +216,7 @@ def plan_import(sheets: Sheets, *, user=None) -> Plan:
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
+    profile_sheet.plan_profiles(sheets.rows.get("Data Kelompok", []), groups, households, memberships, scope, check)
     check.summarize()
     return plan
 
@@ -798,6 +804,7 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         )
     _apply_meetings(plan, ids, user=user, now=now)
     _apply_statuses(plan, ids, history)
+    profile_sheet.apply_profiles(plan, user=user)
     touched = (
         {h.pk for h in plan.households_changed}
         | {ids[kk] for kk, *_ in plan.memberships_new}

@@ -22,6 +22,7 @@ from households.history import change_history
 from households.figures import HouseholdFigures
 from households.models import ClosedMonth, Household, IncomeReading, Membership, MemberFigures, MonthlyReport
 from households.parsing import parse_period
+from households.profiles import profile_card
 from uppka.months import month_after, month_before, months_back, this_month
 from households.sheet import active_members, month_meetings, reporting_month, sheet_rows
 
@@ -98,6 +99,7 @@ def group_members(request, code):
         "today": today,
         "can_edit": _can_edit(request.user, group),
         "period": reporting_month(),
+        **profile_card(group, request.user),
     }
     return render(request, "households/group_members.html", context)
 

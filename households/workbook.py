@@ -58,8 +58,18 @@ SHEETS = {
     "Pertemuan": [Column("Kode Kelompok"), Column("Tanggal"), Column("Cara"), Column("Topik")],
     "Kehadiran": [Column("Kode Kelompok"), Column("Tanggal"), Column("No KK")],
     "Status KB": [Column("No KK"), Column("Periode"), Column("Metode KB"), Column("Alasan", required=False)],
+    # Each group's data by year (SPEC section 9), read by households/profile_sheet.py.
+    "Data Kelompok": [
+        Column("Tahun"), Column("Kode Kelompok"), Column("Nomor SK", required=False), Column("Tanggal SK", required=False),
+        Column("No KK Ketua", required=False), Column("No KK Sekretaris", required=False),
+        Column("No KK Bendahara", required=False), Column("Bidang Usaha"), Column("Produk", required=False),
+        *(Column(name, required=False) for name in (
+            "Modal Sendiri (Rp)", "Modal KUR/Bank (Rp)", "Modal Bantuan Pemerintah (Rp)", "Modal BAZNAS (Rp)",
+            "Modal Koperasi (Rp)", "Modal Lainnya (Rp)")),
+        Column("Pemasaran", required=False), Column("Omzet per Bulan (Rp)", required=False),
+    ],
 }
-OPTIONAL_SHEETS = {"Pertemuan", "Kehadiran", "Status KB"}
+OPTIONAL_SHEETS = {"Pertemuan", "Kehadiran", "Status KB", "Data Kelompok"}
 
 
 def normalize_header(text) -> str:

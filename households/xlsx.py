@@ -9,15 +9,18 @@ from contextlib import contextmanager
 from django.utils.translation import gettext as _
 
 from groups.models import GroupType, Kelurahan, Opd
-from households.models import IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership
+from households.models import (
+    CHANNELS, BusinessField, IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership,
+)
 from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header, open_calamine
 from households.xlsx_limits import WorkbookError, check_workbook
 from uppka.formats import format_number
 from uppka.scratch import xlsx_workbook
 
-TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode"}
+TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode",
+                "No KK Ketua", "No KK Sekretaris", "No KK Bendahara"}
 TEXT_KEYS = {normalize_header(name) for name in TEXT_COLUMNS}
-DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar", "Tanggal"}
+DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar", "Tanggal", "Tanggal SK"}
 MODE_NAMES = {MeetingMode.TATAP_MUKA: "Tatap Muka", MeetingMode.VIRTUAL: "Virtual"}  # as the Cara column is written
 EXAMPLES = {
     "Kelompok": ["KWT-0001", "KWT Melati", "KWT", "DISTAN", "73.73.01.1001", "2021-02-05", "sayur organik", ""],
@@ -27,6 +30,8 @@ EXAMPLES = {
     "Pertemuan": ["KWT-0001", "2021-03-10", "Tatap Muka", "Pengolahan sayur organik"],
     "Kehadiran": ["KWT-0001", "2021-03-10", "7373010502210001"],
     "Status KB": ["7373010502210001", "2021-03", "TIDAK", "HAMIL"],
+    "Data Kelompok": ["2022", "KWT-0001", "12/SK/UPPKA/2021", "2021-02-10", "7373010502210001", "", "", "OLAHAN_PANGAN",
+                      "keripik sayur", 2500000, 0, 5000000, 0, 0, 0, "PASAR_LOKAL, ONLINE", 1250000],
 }
 ERROR_HEADER = "Kesalahan"
 
@@ -103,6 +108,8 @@ def write_template(out) -> None:
             ("", "Kehadiran: anggota aktif kelompok pada tanggal pertemuan (di lembar Pertemuan atau sudah tercatat)."),
             ("", "Status KB: satu baris per KK dan periode; Alasan diisi hanya bila Metode KB TIDAK. Metode KB di "
                  "lembar Keluarga harus sama dengan status KB terakhir keluarga itu."),
+            ("Data Kelompok", "Boleh kosong atau dihapus. Satu baris per kelompok dan tahun (data per 1 Januari); pengurus "
+                              "ditulis dengan No KK anggota kelompok; Modal kosong = 0; Pemasaran: kode dipisah koma."),
         ]
         row = 0
         for label, text in lines:
@@ -121,6 +128,8 @@ def write_template(out) -> None:
             ("Metode KB", [(value, str(label)) for value, label in KbMethod.choices]),
             ("Cara", [(name, str(MeetingMode(mode).label)) for mode, name in MODE_NAMES.items()]),
             ("Alasan", [(value, str(label)) for value, label in KbReason.choices]),
+            ("Bidang Usaha", [(value, str(label)) for value, label in BusinessField.choices]),
+            ("Pemasaran", [(code, str(label)) for code, _name, label in CHANNELS]),
             ("Kode Kelurahan", Kelurahan.objects.order_by("code").values_list("code", "name")),
         ]
         for label, values in allowed:

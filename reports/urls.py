@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import group_data_views, views
 
 app_name = "reports"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("export.xlsx", views.export, name="export"),
     path("rekap/", views.recap_page, name="recap"),
     path("rekap.xlsx", views.recap_export, name="recap_export"),
+    path("data-kelompok/", group_data_views.group_data, name="group_data"),
+    path("data-kelompok.xlsx", group_data_views.group_data_export, name="group_data_export"),
     path("kelompok/<str:code>/", views.group_detail, name="group"),
     path("kelompok/<str:code>/kendala/", views.add_problem, name="add_problem"),
     path("kelompok/<str:code>/kendala/<int:pk>/", views.resolve_problem, name="resolve_problem"),

@@ -18,8 +18,9 @@ from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.models import ClosedMonth
 from households.parsing import parse_period
+from households.profiles import profile_card
 from households.sheet import reporting_month
-from reports import engine, recap
+from reports import engine, group_data, recap
 from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, sort_key, sort_rows, summary_rows
@@ -56,6 +57,7 @@ def dashboard(request):
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
         "chart": _opd_chart(figures),
+        "group_data": group_data.summary(groups, today.year),
     }
     if context["register"]:
         missing = context["register"].groups - context["register"].groups_reported
@@ -245,6 +247,7 @@ def group_detail(request, code):
         },
         "problems": group.problems.select_related("noted_by"),
         "problem_form": ProblemForm(),
+        **profile_card(group, request.user),
     }
     return render(request, "reports/group.html", context)
 

@@ -460,7 +460,7 @@ def test_too_large_upload_is_refused(client, dppkb_user, settings):
 def test_template_has_the_sheets_headers_and_allowed_values(client, dppkb_user):
     client.force_login(dppkb_user)
     book = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/impor/templat.xlsx").streaming_content)))
-    assert book.sheetnames == ["Kelompok", "Keluarga", "Pendapatan", "Pertemuan", "Kehadiran", "Status KB", "Petunjuk"]
+    assert book.sheetnames == ["Kelompok", "Keluarga", "Pendapatan", "Pertemuan", "Kehadiran", "Status KB", "Data Kelompok", "Petunjuk"]
     assert [c.value for c in book["Keluarga"][1]] == FAMILY_HEADER
     assert book["Keluarga"].max_row == 1  # blank: the example rows are on Petunjuk
     guide = " ".join(str(c) for row in book["Petunjuk"].values for c in row if c)
