@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def _require_importer(user):
-    if not (user.is_superuser or user.is_dppkb or user.is_opd):
+    if not (user.sees_whole_city or user.is_opd):
         raise PermissionDenied
 
 
@@ -104,7 +104,7 @@ def template(request):
 def data(request):
     """DPPKB's data in the import layout (with whole NIKs, so DPPKB only): the groups, their
     members and the last twelve months of income, to edit and import again."""
-    if not (request.user.is_superuser or request.user.is_dppkb):
+    if not request.user.sees_whole_city:
         raise PermissionDenied
     since = months_back(this_month(), 13)[-1]  # the last twelve whole months and this one
     groups = Group.objects.visible_to(request.user)

@@ -22,8 +22,10 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
 from households import figures, profile_sheet, register
 from households.bulk import bulk_insert, db_timestamp
-from households.models import Household, IncomeReading, KbStatus, Meeting, Membership
-from households.services import earliest_shared_join, too_early_to_join
+from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership
+from households.services import (
+    closed_by_date, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
+)
 from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
@@ -226,11 +228,27 @@ class Scope:
 
     def __init__(self, user):
         self.user = user
-        self.city_wide = user is None or user.is_superuser or user.is_dppkb
+        self.city_wide = user is None or user.sees_whole_city
+        # Closed months bind an import as they bind the entry sheet (DPPKB may still correct).
+        self.closed = set() if user is None or may_change_closed_months(user) else set(
+            ClosedMonth.objects.values_list("period", flat=True)
+        )
         self.opd_id = None if self.city_wide else user.opd_id
         self.visible_groups = None if self.city_wide else set(
             Group.objects.visible_to(user).values_list("code", flat=True)
         )
+
+    def closed_month(self, day: dt.date) -> bool:
+        """Whether the month of ``day`` is closed to this importer."""
+        return day.replace(day=1) in self.closed
+
+    def closed_from(self, day: dt.date | None) -> dt.date | None:
+        """The latest closed month on or after the month of ``day`` (a membership dated
+        then would change that month's register), or None."""
+        if day is None:
+            return None
+        later = [period for period in self.closed if period >= day.replace(day=1)]
+        return max(later) if later else None
 
     def may_use_opd(self, opd: Opd) -> bool:
         return self.city_wide or opd.pk == self.opd_id
@@ -425,6 +443,8 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
         if kk in shared and joined < earliest and (membership is None or joined < membership.joined_on):
             check.error("Keluarga", number, "Tanggal Bergabung", too_early_to_join(earliest))
             continue
+        if _dated_into_a_closed_month(membership, joined, left, scope, check, number):
+            continue
         if membership is None:
             plan.memberships_new.append((kk, code, joined, left))
         elif (membership.joined_on, membership.left_on) != (joined, left):
@@ -432,6 +452,27 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
             plan.memberships_changed.append(membership)
         else:
             plan.unchanged += 1
+
+
+def _dated_into_a_closed_month(membership, joined, left, scope: Scope, check: Checker, number) -> bool:
+    """A new or moved joining or leaving date on or before the last day of a closed month
+    would change that month's register: refused, as on the registration form."""
+    was_joined, was_left = (None, None) if membership is None else (membership.joined_on, membership.left_on)
+    refused = False
+    for column, new, old in [("Tanggal Bergabung", joined, was_joined), ("Tanggal Keluar", left, was_left)]:
+        if membership is not None and new == old:
+            continue
+        closed = max(filter(None, [scope.closed_from(new), scope.closed_from(old)]), default=None)
+        if closed:
+            check.error("Keluarga", number, column, closed_by_date(closed))
+            refused = True
+    return refused
+
+
+def _closed_for(scope: Scope, households, kk: str, period: dt.date) -> bool:
+    """A month's reading or status may not change when the month is closed to the importer,
+    except the past of a family this import adds (its joining is after every closed month)."""
+    return scope.closed_month(period) and households[kk].pk is not None
 
 
 def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: Checker):
@@ -476,7 +517,9 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
             current[(ids[household_id], period)] = (pk, household_id, amount)
     for (kk, period), (number, amount) in parsed.items():
         found = current.get((kk, period))
-        if found is None:
+        if (found is None or found[2] != amount) and _closed_for(scope, households, kk, period):
+            check.error(sheet, number, "Periode", closed_month(period))
+        elif found is None:
             check.plan.readings_new.append((kk, period, amount))
         elif found[2] == amount:
             check.plan.unchanged += 1
@@ -560,7 +603,9 @@ def _plan_meetings(rows, groups: dict[str, Group], scope: Scope, check: Checker)
     current = _meetings_in_db(groups, set(parsed))
     for key, (number, (mode, topic)) in parsed.items():
         meeting = current.get(key)
-        if meeting is None:
+        if (meeting is None or (meeting.mode, meeting.topic) != (mode, topic)) and scope.closed_month(key[1]):
+            check.error(sheet, number, "Tanggal", closed_month(key[1].replace(day=1)))
+        elif meeting is None:
             check.plan.meetings_new.append((*key, mode, topic))
         elif (meeting.mode, meeting.topic) != (mode, topic):
             meeting.mode, meeting.topic = mode, topic
@@ -609,6 +654,8 @@ def _plan_attendance(rows, groups, households, memberships, meetings_on_sheet, s
         meeting, household = in_db.get((code, day)), households[kk]
         if meeting and household.pk and (meeting.pk, household.pk) in present:
             check.plan.unchanged += 1
+        elif scope.closed_month(day):
+            check.error(sheet, number, "Tanggal", closed_month(day.replace(day=1)))
         else:
             check.plan.attendance_new.append((code, day, kk))
 
@@ -670,6 +717,9 @@ def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
     history = _status_history(households, {kk for kk, _ in parsed})
     for (kk, period), (number, status) in parsed.items():
         found = history.setdefault(kk, {}).get(period)
+        if (found is None or found[1:] != status) and _closed_for(scope, households, kk, period):
+            check.error(sheet, number, "Periode", closed_month(period))
+            continue
         if found is None:
             check.plan.statuses_new.append((kk, period, *status))
         elif found[1:] == status:
