@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -21,11 +21,13 @@ from households.parsing import parse_period
 from households.profiles import profile_card
 from households.sheet import reporting_month
 from reports import engine, group_data, recap
+from reports.card import blocks as card_blocks
+from reports.card import card_png
 from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
-from uppka.months import month_not_in_future, this_month
+from uppka.months import end_of_month, month_not_in_future, this_month
 from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
@@ -140,6 +142,37 @@ def index(request):
         "query": form.query_string(),
     }
     return render(request, "reports/index.html", context)
+
+
+@login_required
+def card(request):
+    """The selection's headline figures as a picture to share (WhatsApp): the report's
+    filters and scope, as of its month; the register of the month before when the month is
+    the current one (as on the dashboard)."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form}, status=400)
+    groups = form.selected_groups()
+    as_of = form.cleaned_data["as_of"]
+    described = describe(form.cleaned_data, request.user)
+    day = min(timezone.localdate(), end_of_month(as_of))
+    register_month = reporting_month() if as_of >= this_month() else as_of
+    whole_city = request.user.sees_whole_city and not any(
+        form.cleaned_data.get(name) for name in ("opd", "group_type", "kecamatan", "kelurahan"))
+    target = Target.objects.filter(year=day.year).first() if whole_city else None  # the city's target only
+    content = card_blocks(
+        figures=engine.figures(groups, as_of, keys=(), medians=()),
+        progress=engine.progress(groups, day),
+        target=target.households if target else None,
+        register=recap.recap(register_month, groups, kinds=("city",)).get(("city", None)),
+        register_month=register_month,
+    )
+    source = _("UPPKA Monitor, DPPKB Kota Palopo · made on %(day)s") % {"day": date_format(timezone.localdate(), "j F Y")}
+    png = card_png(title=described.total_label, month=as_of, content=content, source=source)
+    response = HttpResponse(png, content_type="image/png")
+    name = (described.opd_code or "kota-palopo").lower()
+    response["Content-Disposition"] = f'attachment; filename="uppka-{name}-{as_of:%Y-%m}.png"'
+    return response
 
 
 @login_required
