@@ -10,6 +10,7 @@ urlpatterns = [
     path("bulan/<str:month>/", views.month_register, name="month"),
     path("export.xlsx", views.export, name="export"),
     path("kartu.png", views.card, name="card"),
+    path("laporan.pdf", views.report_print, name="report_print"),
     path("rekap/", views.recap_page, name="recap"),
     path("rekap.xlsx", views.recap_export, name="recap_export"),
     path("data-kelompok/", group_data_views.group_data, name="group_data"),

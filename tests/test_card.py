@@ -74,3 +74,46 @@ def test_a_bad_month_gets_a_message_not_a_picture(client, dppkb_user):
     client.force_login(dppkb_user)
     response = client.get("/reports/kartu.png?as_of=2024-13")
     assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+
+
+# The report for a meeting (PDF) ------------------------------------------------------
+
+from pypdf import PdfReader  # noqa: E402
+
+
+def pdf_text(response) -> str:
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+@pytest.mark.django_db
+def test_dppkb_prints_the_citys_report_for_a_meeting(client, dppkb_user, city, django_assert_max_num_queries):
+    from groups.models import Group, GroupProblem
+
+    GroupProblem.objects.create(group=Group.objects.get(code="KWT-A"), kind="pasar", noted_on=dt.date(2024, 5, 1))
+    client.force_login(dppkb_user)
+    with django_assert_max_num_queries(30):
+        response = client.get("/reports/laporan.pdf")
+    assert response["Content-Disposition"].startswith('attachment; filename="laporan-uppka-kota-palopo-')
+    reader = PdfReader(io.BytesIO(response.content))
+    assert 2 <= len(reader.pages) <= 4  # to hand out at a meeting
+    text = pdf_text(response)
+    assert "Laporan UPPKA: Kota Palopo" in text
+    assert "4 / 10" in text and "40,0% dari target" in text
+    assert "Rp 1.000.000 → Rp 1.100.000" in text
+    assert "1 dari 2 kelompok melapor" in text and "Belum melapor: NEL-B" in text
+    assert "OPD DISTAN – Dinas" in text and "OPD DISKAN – Dinas" in text  # the summary per scope
+    assert "Pasar: 1 · Modal: 0" in text  # open problems, market access first
+    assert "Akses pasar: KWT-A (KWT Melati)" in text
+
+
+@pytest.mark.django_db
+def test_an_opd_user_prints_only_their_groups(client, opd_user, city):
+    client.force_login(opd_user)
+    response = client.get("/reports/laporan.pdf")
+    assert response["Content-Disposition"].startswith('attachment; filename="laporan-uppka-distan-')
+    text = pdf_text(response)
+    assert "Laporan UPPKA: OPD DISTAN – Dinas Pertanian" in text
+    assert "NEL-B" not in text and "DISKAN" not in text and "/ 10" not in text
+    assert "Rp 1.000.000 → Rp 1.300.000" in text
+    assert client.get("/reports/laporan.pdf?opd=DISKAN").status_code == 400

@@ -56,6 +56,7 @@ MATRIX = {
     "reports:month": ("get", {"month": "2024-05"}, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "reports:export": ("get", None, SIGNED_IN),
     "reports:card": ("get", None, SIGNED_IN),
+    "reports:report_print": ("get", None, SIGNED_IN),
     "reports:recap": ("get", None, SIGNED_IN),
     "reports:recap_export": ("get", None, SIGNED_IN),
     "reports:group_data": ("get", None, SIGNED_IN),
