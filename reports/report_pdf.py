@@ -69,7 +69,7 @@ def _opd_chart(figures):
         [opds[pk] for pk, _s in items],
         [(_("Before joining"), [round_half_up(s.mean_baseline) for _pk, s in items], svg.LIGHT_GREEN),
          (_("After joining"), [round_half_up(s.mean_current) for _pk, s in items], svg.GREEN)],
-        title=_("Mean income per OPD"),
+        title=_("Mean income per OPD"), width=640,  # the portrait page's width less the card's padding
     )
 
 

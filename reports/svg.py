@@ -10,17 +10,28 @@ GREEN, LIGHT_GREEN, GREY = "#198754", "#9fd3b5", "#555"
 
 
 def _short_rupiah(value: int) -> str:
-    """An axis label: 1.500.000 → "1,5 jt"."""
+    """An axis label: 1.500.000 → "1,5 jt"; 250.000 → "250 rb"."""
     if value >= 1_000_000:
-        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " jt"
+        return f"{value / 1_000_000:.2f}".rstrip("0").rstrip(".").replace(".", ",") + " jt"
+    if value >= 1_000:
+        return format_number(value // 1_000) + " rb"
     return format_number(value)
+
+
+def _nice_top(value: float, steps: int) -> float:
+    """The smallest round number at or above ``value`` whose ``steps`` parts are round too."""
+    magnitude = 10 ** (len(str(int(max(value, 1) / steps))) - 1)
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if factor * magnitude * steps >= value:
+            return factor * magnitude * steps
+    return value
 
 
 def bars(labels: list[str], series: list[tuple[str, list, str]], *, title: str, width=700, height=260) -> SafeString:
     """Grouped vertical bars: ``series`` is (name, values, colour); None values draw nothing."""
     values = [v for _name, vs, _colour in series for v in vs if v is not None]
-    top = max(values, default=0) or 1
     steps = 4
+    top = _nice_top(max(values, default=0) or 1, steps)
     left, right, upper, lower = 70, 10, 30, 40
     plot_w, plot_h = width - left - right, height - upper - lower
     slot = plot_w / max(len(labels), 1)
