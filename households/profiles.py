@@ -95,7 +95,10 @@ def starting_point(group: Group, year: int) -> tuple[GroupProfile | None, dict]:
 @transaction.atomic
 def save_profile(*, group: Group, year: int, values: dict, channels: list[str], by) -> GroupProfile:
     """Create or correct a group's profile for a year; ``values`` are model fields (officers
-    as households), ``channels`` the codes chosen. The history records who changed what."""
+    as households), ``channels`` the codes chosen. The history records who changed what.
+    Saves of one group wait for each other (a lock on the group row): two people saving the
+    year's first profile at once both land, the second as a correction, not an error."""
+    list(Group.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True))
     profile = GroupProfile.objects.select_for_update().filter(group=group, year=year).first() or GroupProfile(
         group=group, year=year
     )
