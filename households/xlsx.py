@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from groups.models import GroupType, Kelurahan, Opd
 from households.models import (
-    CHANNELS, BusinessField, IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership,
+    CAPITAL_SOURCES, CHANNELS, BusinessField, GroupProfile, IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership,
 )
 from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header, open_calamine
 from households.xlsx_limits import WorkbookError, check_workbook
@@ -309,6 +309,23 @@ def write_data(out, *, groups, since: dt.date) -> None:
             _write_cell(sheet, number, 1, f"{period:%Y-%m}", formats)
             _write_cell(sheet, number, 2, amount, formats)
         _write_register(book, formats, meetings, attendance, statuses)
+        _write_profiles(book, formats, GroupProfile.objects.filter(group__in=groups))
+
+
+def _write_profiles(book, formats, profiles):
+    """Each group's data by year (SPEC section 9) in the import layout: officers by KK."""
+    sheet, _columns = _data_sheet(book, formats, "Data Kelompok")
+    capital = [field for _code, field, _label in CAPITAL_SOURCES]
+    rows = profiles.order_by("group__code", "year").values_list(
+        "year", "group__code", "sk_number", "sk_date", "chair__kk_number", "secretary__kk_number",
+        "treasurer__kk_number", "business_field", "products", *capital, *(field for _c, field, _l in CHANNELS),
+        "turnover",
+    )
+    for number, row in enumerate(rows.iterator(chunk_size=5_000), start=1):
+        head, money, sells, turnover = row[:9], row[9:9 + len(capital)], row[9 + len(capital):-1], row[-1]
+        channels = ", ".join(code for (code, _field, _label), on in zip(CHANNELS, sells) if on)
+        for column, value in enumerate([*head, *money, channels, turnover]):
+            _write_cell(sheet, number, column, value, formats)
 
 
 def _write_register(book, formats, meetings, attendance, statuses):

@@ -117,3 +117,28 @@ def test_an_opd_user_cannot_import_another_opds_group_data(tmp_path, client, oth
     response = upload(client, build(tmp_path / "b.xlsx", [ROW]))
     assert "Data Kelompok" in response.content.decode() and "bukan binaan Anda" in response.content.decode()
     assert not GroupProfile.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_data_download_carries_each_groups_data_and_round_trips(client, dppkb_user, tmp_path):
+    """Imported once, downloaded in the import layout, imported again: nothing changes; a
+    cell edited in the download corrects the profile."""
+    status, out, err = run(build(tmp_path / "a.xlsx", [ROW]))
+    assert status == 0, err
+    client.force_login(dppkb_user)
+    path = tmp_path / "data.xlsx"
+    path.write_bytes(b"".join(client.get("/impor/data.xlsx").streaming_content))
+    book = openpyxl.load_workbook(path)
+    sheet = book["Data Kelompok"]
+    assert [c.value for c in sheet[1]] == HEADER
+    row = [c.value for c in sheet[2]]
+    assert row[:3] == [YEAR, "IMP-01", "12/SK/2024"] and row[4:9] == [KK1, KK2, None, "OLAHAN_PANGAN", "Keripik"]
+    assert row[9:11] == [2_500_000, 10_000_000] and row[15] == "PASAR_LOKAL, ONLINE"
+    status, out, err = run(path)
+    assert status == 0, err
+    assert "0 data kelompok tahunan baru" in out and "0 data kelompok tahunan diubah" in out
+    sheet.cell(row=2, column=HEADER.index("Produk") + 1, value="Keripik pisang")
+    book.save(path)
+    status, out, err = run(path)
+    assert status == 0 and "1 data kelompok tahunan diubah" in out
+    assert GroupProfile.objects.get().products == "Keripik pisang"
