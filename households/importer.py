@@ -24,7 +24,7 @@ from households import figures, profile_sheet, register
 from households.bulk import bulk_insert, db_timestamp
 from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership
 from households.services import (
-    closed_by_date, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
+    closed_by_date, closed_by_method, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
 )
 from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
@@ -249,6 +249,12 @@ class Scope:
             return None
         later = [period for period in self.closed if period >= day.replace(day=1)]
         return max(later) if later else None
+
+    def first_closed_after(self, day: dt.date) -> dt.date | None:
+        """The earliest closed month after the month of ``day`` (a KB status from then on
+        would hold into it), or None."""
+        later = [period for period in self.closed if period > day.replace(day=1)]
+        return min(later) if later else None
 
     def may_use_opd(self, opd: Opd) -> bool:
         return self.city_wide or opd.pk == self.opd_id
@@ -719,6 +725,10 @@ def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
         found = history.setdefault(kk, {}).get(period)
         if (found is None or found[1:] != status) and _closed_for(scope, households, kk, period):
             check.error(sheet, number, "Periode", closed_month(period))
+            continue
+        later = scope.first_closed_after(period)
+        if (found is None or found[1:] != status) and later and households[kk].pk is not None:
+            check.error(sheet, number, "Periode", closed_by_method(later))  # it holds into that month
             continue
         if found is None:
             check.plan.statuses_new.append((kk, period, *status))

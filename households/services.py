@@ -55,6 +55,13 @@ def closed_by_date(closed: dt.date) -> str:
     ) % {"month": date_format(closed, "F Y")}
 
 
+def closed_by_method(closed: dt.date) -> str:
+    """Why a KB method may not change from a month before the closed month ``closed``: a
+    method holds from its month on, so it would change that month's register too."""
+    return _("%(month)s is closed, and a method changed now would change it too. Ask DPPKB.") % {
+        "month": date_format(closed, "F Y")}
+
+
 def closed_month(period: dt.date) -> str:
     """Why a closed month's register may not be changed (by anyone but DPPKB)."""
     return _("%(month)s is closed: only DPPKB can change its register.") % {"month": date_format(period, "F Y")}

@@ -231,8 +231,7 @@ def _refuse_methods_reaching_a_closed_month(form, period, user) -> None:
         return
     closed = ClosedMonth.objects.filter(period__gt=period).order_by("period").first()
     if closed:
-        message = _("%(month)s is closed, and a method changed now would change it too. Ask DPPKB.") % {
-            "month": date_format(closed.period, "F Y")}
+        message = services.closed_by_method(closed.period)
         for hid in form.kb_changes:
             form.add_error(f"kb_{hid}", message)
 

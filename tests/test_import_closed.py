@@ -48,7 +48,7 @@ def test_an_opd_workbook_may_not_change_a_closed_month_and_changes_nothing(clien
     meetings = [["IMP-01", "2024-04-10", "virtual", "Olahan sayur"], ["IMP-01", "2024-05-08", "VIRTUAL", "Pemasaran"],
                 ["IMP-01", "2024-04-20", "tatap muka", "Baru"]]  # April: a mode changed, a meeting added
     statuses = [[KK1, "2024-03", "SUNTIK", None], [KK1, "2024-05", "PIL", ""], [KK1, "2024-04", "IUD", ""],
-                [KK2, "2024-03", "TIDAK", "iat"]]
+                [KK2, "2024-03", "TIDAK", "iat"], [KK2, "2024-02", "IUD", ""]]  # February's would hold into April
     attendance = [["IMP-01", "2024-04-10", KK1], ["IMP-01", "2024-04-10", KK2], ["IMP-01", "2024-05-08", KK1]]
     families = [FAMILIES[0][:8] + ["2024-04-02", None], FAMILIES[1]]  # KK1's joining moved into April
     path = build(tmp_path / "opd.xlsx", incomes=incomes, meetings=meetings, statuses=statuses, attendance=attendance,
@@ -63,6 +63,8 @@ def test_an_opd_workbook_may_not_change_a_closed_month_and_changes_nothing(clien
         ("Pertemuan", "4", "Tanggal", closed),
         ("Kehadiran", "3", "Tanggal", closed),
         ("Status KB", "4", "Periode", closed),
+        ("Status KB", "6", "Periode", "April 2024 sudah ditutup, dan metode yang diubah sekarang akan mengubahnya juga. "
+         "Hubungi DPPKB."),
     ]
     assert snapshot() == before  # all or nothing
 
