@@ -4,7 +4,7 @@ targets and poverty lines."""
 import datetime as dt
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -146,10 +146,17 @@ class GroupQuerySet(models.QuerySet):
         return self.none()
 
 
+# A group code is part of addresses (/kelompok/<code>/) and file names: no "/", quotes or spaces.
+validate_group_code = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z",
+    _("Use letters, digits, dots, hyphens and underscores only, for example KWT-0001."),
+)
+
+
 class Group(models.Model):
     """A UPPKA group (kelompok), fostered by one working team and so by its OPD."""
 
-    code = models.CharField(_("group code"), max_length=30, unique=True)
+    code = models.CharField(_("group code"), max_length=30, unique=True, validators=[validate_group_code])
     name = models.CharField(_("group name"), max_length=200)
     group_type = models.ForeignKey(
         GroupType, verbose_name=_("group type"), on_delete=models.PROTECT, related_name="groups"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
+from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam, validate_group_code
 from households import figures, profile_sheet, register
 from households.bulk import bulk_insert, db_timestamp
 from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership
@@ -277,6 +277,8 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
     for number, values in rows:
         check.start()
         code = check.value(sheet, number, "Kode Kelompok", text_cell, values["Kode Kelompok"], max_length=30)
+        if code and code not in existing:  # a group already recorded keeps its code
+            check.value(sheet, number, "Kode Kelompok", validate_group_code, code)
         name = check.value(sheet, number, "Nama Kelompok", text_cell, values["Nama Kelompok"], max_length=200)
         kind = types.get(check.required(sheet, number, "Jenis Kelompok", values["Jenis Kelompok"]).upper())
         if kind is None and as_text(values["Jenis Kelompok"]):

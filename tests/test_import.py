@@ -538,3 +538,16 @@ def test_the_summary_writes_counts_with_thousands_separators():
 
     counts = {**Plan().counts(), "households_new": 10_000, "readings_new": 219_196}
     assert "10.000 keluarga baru" in describe(counts) and "219.196 pendapatan baru" in describe(counts)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["UJI/1", 'UJI"2', "UJI 3", "-UJI"])
+def test_a_new_group_code_that_would_break_addresses_is_refused(wb, code):
+    """A group's code is part of its pages' addresses and file names: "/", quotes and spaces
+    would break them (a code like KWT/WARA/01 is what a clerk might type)."""
+    groups = [[code, *GROUP[1:]]]
+    families = [[*FAMILIES[0][:7], code, *FAMILIES[0][8:]]]
+    status, out, err = run(wb(groups=groups, families=families, incomes=()))
+    assert status != 0
+    assert "Kelompok baris 2, Kode Kelompok: Gunakan huruf, angka, titik, tanda hubung dan garis bawah saja" in out + err
+    assert not Group.objects.exists()
