@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from groups.models import Group
 from households.identity import mask_nik
-from households.models import KbMethod, KbReason, MonthlyReport
+from households.models import GroupProfile, KbMethod, KbReason, MonthlyReport
 from households.sheet import SheetRow, month_meetings, sheet_rows
 
 STYLESHEET = "css/print.css"
@@ -48,6 +49,7 @@ def register_context(group: Group, period: dt.date) -> dict:
         "report": report,
         "submitted_by": (by.get_full_name() or by.get_username()) if by else "",
         "cadres": [u.get_full_name() or u.get_username() for u in group.cadres.order_by("first_name", "username")],
+        "chair": _chair(group, period),
         "printed_on": timezone.localdate(),
     }
 
@@ -55,10 +57,15 @@ def register_context(group: Group, period: dt.date) -> dict:
 def _method(row: SheetRow) -> str:
     if not row.kb_method:
         return "–"
-    label = str(KbMethod(row.kb_method).label)
     if row.kb_method == KbMethod.TIDAK and row.kb_reason:
-        label += f" ({KbReason(row.kb_reason).label})"
-    return label
+        return _("No KB: %(reason)s") % {"reason": KbReason(row.kb_reason).label}
+    return str(KbMethod(row.kb_method).label)
+
+
+def _chair(group: Group, period: dt.date) -> str:
+    """The chair's name from the group's data for the month's year (SPEC section 9), if any."""
+    profile = GroupProfile.objects.filter(group=group, year=period.year).select_related("chair").first()
+    return profile.chair.head_name if profile and profile.chair else ""
 
 
 def register_pdf(group: Group, period: dt.date) -> bytes:

@@ -23,7 +23,7 @@ from households.figures import HouseholdFigures
 from households.models import ClosedMonth, Household, IncomeReading, Membership, MemberFigures, MonthlyReport
 from households.parsing import parse_period
 from households.profiles import profile_card
-from uppka.months import month_after, month_before, months_back, this_month
+from uppka.months import end_of_month, month_after, month_before, months_back, this_month
 from households.sheet import active_members, month_meetings, reporting_month, sheet_rows
 
 
@@ -52,6 +52,8 @@ def register_print(request, code, month):
     period = _period_or_404(month)
     if period > this_month():
         raise Http404(_("That month has not happened yet."))
+    if group.formed_on and end_of_month(period) < group.formed_on:
+        raise Http404(_("The group was formed later than that month."))
     signals.personal_data_accessed.send(
         register_print, request=request, action=signals.PRINT_REGISTER, target=f"{group.code} {period:%Y-%m}"
     )

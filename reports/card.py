@@ -47,8 +47,8 @@ def blocks(*, figures, progress, target, register, register_month) -> list[Block
             _("Monthly income before → after joining"),
             f"{format_rupiah(total.mean_baseline)} → {format_rupiah(total.mean_current)}",
             [_("Mean change %(change)s") % {"change": format_rupiah(total.mean_change)},
-             _("%(pct)s of %(n)s families earn more") % {"pct": format_percent(total.pct_increased),
-                                                       "n": format_number(total.paired)}],
+             _("%(pct)s of %(n)s compared families earn more") % {"pct": format_percent(total.pct_increased),
+                                                                "n": format_number(total.paired)}],
         ))
     if register and register.groups:
         acceptors = register.acceptors * 100 / register.members if register.members else None

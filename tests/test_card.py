@@ -51,7 +51,7 @@ def test_dppkb_gets_the_citys_picture_with_the_dashboards_figures(client, dppkb_
     assert "Keluarga akseptor anggota UPPKA: 4 / 10" in lines
     assert "40,0% dari target tahun ini" in lines
     assert "Pendapatan bulanan sebelum → sesudah bergabung: Rp 1.000.000 → Rp 1.100.000" in lines
-    assert "50,0% dari 4 keluarga berpendapatan lebih tinggi" in lines
+    assert "50,0% dari 4 keluarga dibandingkan berpenghasilan lebih tinggi" in lines
     assert any(line.endswith(": 1 dari 2 kelompok melapor") for line in lines)
     assert "50,0% akseptor memakai MKJP (metode jangka panjang)" in lines
 

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from accounts.models import AccessLog
-from households.models import Meeting, MonthlyReport
+from households.models import GroupProfile, Meeting, MonthlyReport
 from households.register import record_kb_status
 from tests.factories import make_member, make_reading
 
@@ -33,6 +33,7 @@ def may_2024(group_a, cadre_a):
     meeting.attendees.set([ani])
     MonthlyReport.objects.create(group=group_a, period=dt.date(2024, 5, 1), submitted_by=cadre_a,
                                  submitted_at=dt.datetime(2024, 6, 2, 1, tzinfo=dt.UTC))
+    GroupProfile.objects.create(group=group_a, year=2024, business_field="OLAHAN_PANGAN", chair=ani)
     return ani, budi
 
 
@@ -52,11 +53,12 @@ def test_the_printed_register_holds_the_months_members_meetings_totals_and_signa
     assert "Ani Lestari" in text and ani.kk_number in text
     assert "7373011506800042" not in text and "0042" in text  # the NIK masked
     assert "Rp 1.250.000" in text
-    assert "Tidak ber-KB (bukan akseptor) (Hamil)" in text
+    assert "Tidak KB: Hamil" in text
     assert "Pil" in text
     assert "2 keluarga anggota Rp 1.250.000 1 1 akseptor" in text  # families, income, present, acceptors
     assert "Tanggal Cara Topik Keluarga hadir" in text and "6 Mei 2024 Tatap muka Penyuluhan KB 1" in text
-    assert "Ketua kelompok" in text and "Kader" in text and "PKB/PLKB" in text
+    assert "Ketua kelompok Kader PKB/PLKB" in text
+    assert text.split("PKB/PLKB", 1)[1].split()[:3] == ["Ani", "Lestari", "kader_a"]  # the chair (yearly data), the cadre
     assert "dikirim oleh kader_a pada 2 Juni 2024 09:00" in text
     assert AccessLog.objects.get().action == "print_register"
 
@@ -74,4 +76,5 @@ def test_a_month_not_yet_happened_or_malformed_prints_nothing(client, cadre_a, g
     client.force_login(cadre_a)
     assert client.get("/kelompok/KWT-A/isian/2999-01/register.pdf").status_code == 404
     assert client.get("/kelompok/KWT-A/isian/2024-13/register.pdf").status_code == 404
+    assert client.get("/kelompok/KWT-A/isian/1900-01/register.pdf").status_code == 404  # before the group was formed
     assert not AccessLog.objects.exists()
