@@ -22,7 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam, validate_group_code
 from households import figures, profile_sheet, register
 from households.bulk import bulk_insert, db_timestamp
-from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership
+from households.models import ClosedMonth, Household, IncomeReading, KbMethod, KbStatus, Meeting, Membership
 from households.services import (
     closed_by_date, closed_by_method, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
 )
@@ -218,6 +218,7 @@ def plan_import(sheets: Sheets, *, user=None) -> Plan:
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
+    _warn_of_reasons_not_given(methods, sheets.rows.get("Status KB", []), check)
     profile_sheet.plan_profiles(sheets.rows.get("Data Kelompok", []), groups, households, memberships, scope, check)
     check.summarize()
     return plan
@@ -741,6 +742,23 @@ def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
                 id=found[0], household_id=households[kk].pk, period=period, method=status[0], reason=status[1]))
         history[kk][period] = (found[0] if found else None, *status)
     _check_methods_in_force(history, households, methods, check)
+
+
+def _warn_of_reasons_not_given(methods, status_rows, check: Checker):
+    """A Keluarga row that makes a family's method TIDAK records the reason LAINNYA unless
+    the Status KB sheet gives one: the registration form asks, so the import says so."""
+    on_sheet = {as_text(values["No KK"]) for _number, values in status_rows}
+    wanted = [kk for kk, (_number, method) in methods.items() if method == KbMethod.TIDAK and kk not in on_sheet]
+    already = set()  # families recorded without a method already: their reason stays
+    for start in range(0, len(wanted), CHUNK):
+        already |= set(Household.objects.filter(kk_number__in=wanted[start:start + CHUNK], kb_method=KbMethod.TIDAK)
+                       .values_list("kk_number", flat=True))
+    for kk in wanted:
+        if kk in already:
+            continue
+        check.warn("Keluarga", methods[kk][0], "Metode KB", _(
+            "No reason is given for using no method, so it is recorded as Lainnya. To record the reason, "
+            "add the family's row to the Status KB sheet (column Alasan)."))
 
 
 def _status_history(households, kks) -> dict[str, dict[dt.date, tuple]]:

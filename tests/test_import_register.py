@@ -351,3 +351,18 @@ def test_import_queries_do_not_grow_with_the_register_rows(tmp_path):
     many = _queries(workbook("many.xlsx", [_family(n, "Q-2") for n in range(100, 140)], "Q-2"))
     assert many == few
     assert Meeting.attendees.through.objects.count() == 3 * 3 + 3 * 3 + 3 * 40
+
+
+@pytest.mark.django_db
+def test_a_family_made_tidak_without_a_reason_gets_lainnya_and_a_warning(wb):
+    """KK2's Keluarga row says TIDAK and the Status KB sheet is left out: the import records
+    LAINNYA and says so (the registration form would have asked); with the sheet, no warning."""
+    status, out, err = run(wb(statuses=None, attendance=[], meetings=[]))
+    assert status == 0, err
+    assert ("Peringatan: Keluarga baris 3, Metode KB: Tidak ada alasan untuk tidak ber-KB, jadi dicatat sebagai "
+            "Lainnya.") in out + err
+    assert statuses_of(KK2) == {dt.date(2024, 3, 1): ("TIDAK", "LAINNYA")}
+    status, out, err = run(wb(statuses=None, attendance=[], meetings=[]))  # already TIDAK: nothing to say
+    assert "Metode KB: Tidak ada alasan" not in err
+    status, out, err = run(wb())
+    assert "Metode KB: Tidak ada alasan" not in err
