@@ -4,6 +4,7 @@ draw them: constant query counts, scoping, and the charts in Chromium."""
 
 import datetime as dt
 import random
+import re
 from fractions import Fraction
 
 import pytest
@@ -221,3 +222,98 @@ def test_the_percentile_is_percentile_cont():
     assert ref.percentile([7], F(1, 4)) == 7
     assert [ref.percentile([1, 2, 3, 4, 5], p) for p in ref.QUARTILES] == [2, 3, 4]
     assert [ref.percentile([0, 10], p) for p in ref.QUARTILES] == [F(5, 2), 5, F(15, 2)]
+
+
+# The pages ------------------------------------------------------------------------------
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from tests.conftest import THIS_MONTH, months_ago  # noqa: E402
+
+THIS_YEAR = THIS_MONTH.year
+from tests.factories import make_reading  # noqa: E402
+
+
+def families(group, count, *, method="PIL"):
+    """``count`` families joined four months ago with readings before and after, acceptors."""
+    joined = months_ago(4) + dt.timedelta(days=3)
+    for i in range(count):
+        household = make_member(group, joined_on=joined, kb_method=method).household
+        for n in (1, 2, 5, 6):
+            make_reading(household, months_ago(n), 1_000_000 + 1_000 * i + 100 * n)
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/reports/dashboard/", "/reports/", "/reports/?opd=DISTAN", "/reports/kelompok/KWT-A/"])
+def test_the_pages_with_trends_take_as_many_queries_for_a_bigger_selection(
+        client, dppkb_user, group_a, group_b, url, django_assert_max_num_queries):
+    families(group_a, 2)
+    families(group_b, 1)
+    client.force_login(dppkb_user)
+    small = queries_for(client, url)
+    for _ in range(4):  # more groups, families and reports in both OPD
+        group = make_group(opd_code="DISTAN")
+        families(group, 5)
+        families(make_group(opd_code="DISKAN"), 3)
+        MonthlyReport.objects.create(group=group, period=months_ago(1), submitted_at=dt.datetime.now(dt.UTC))
+    families(group_a, 10)
+    with django_assert_max_num_queries(small):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert 'id="trend-income-data"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_draws_the_three_series(client, dppkb_user, group_a):
+    from groups.models import Target
+
+    Target.objects.create(year=THIS_YEAR, households=50)
+    families(group_a, 3)
+    MonthlyReport.objects.create(group=group_a, period=months_ago(1), submitted_at=dt.datetime.now(dt.UTC))
+    client.force_login(dppkb_user)
+    response = client.get("/reports/dashboard/")
+    html = response.content.decode()
+    for name in ("target", "income", "register"):
+        assert f'id="trend-{name}-chart" role="img" aria-label="' in html
+        assert f'id="trend-{name}-data"' in html
+    trends_ = response.context["trends"]
+    assert trends_["target"]["data"]["target"] == 50
+    assert trends_["target"]["data"]["counts"][-1] == 3  # this month, the method in force
+    income = trends_["income"]["data"]
+    assert income["labels"][0] == "-6" and income["labels"][6] == "0" and income["labels"][-1] == "+12"
+    assert income["n"][income["offsets"].index(-2)] == 3 and income["n"][income["offsets"].index(3)] == 3
+    register = trends_["register"]["data"]
+    assert len(register["labels"]) == 12 and register["pct"][-1] == 100.0 and register["counted"][-1] == 1
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{4}", register["labels"][-1])  # "Okt 2026"
+    assert "Pendapatan bulanan menurut bulan sejak bergabung" in html  # Indonesian by default
+
+
+@pytest.mark.django_db
+def test_an_opd_users_report_shows_only_their_groups_series(client, opd_user, group_a, group_b):
+    families(group_a, 2)
+    families(group_b, 5)
+    MonthlyReport.objects.create(group=group_b, period=months_ago(1), submitted_at=dt.datetime.now(dt.UTC))
+    client.force_login(opd_user)  # DISTAN: group A only
+    trends_ = client.get("/reports/").context["trends"]
+    assert max(trends_["income"]["data"]["n"]) == 2
+    assert trends_["target"]["data"]["counts"][-1] == 2 and trends_["target"]["data"]["target"] is None
+    assert trends_["register"]["data"]["counted"][-1] == 1 and trends_["register"]["data"]["reported"][-1] == 0
+    assert client.get("/reports/?opd=DISKAN").status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_group_page_shows_income_and_register_but_not_the_target(client, cadre_a, group_a):
+    families(group_a, 2)
+    client.force_login(cadre_a)
+    response = client.get("/reports/kelompok/KWT-A/")
+    assert set(response.context["trends"]) == {"income", "register"}
+    html = response.content.decode()
+    assert 'id="trend-income-chart"' in html and 'id="trend-register-chart"' in html
+    assert 'id="trend-target-chart"' not in html
