@@ -317,3 +317,43 @@ def test_the_group_page_shows_income_and_register_but_not_the_target(client, cad
     html = response.content.decode()
     assert 'id="trend-income-chart"' in html and 'id="trend-register-chart"' in html
     assert 'id="trend-target-chart"' not in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("master_data")
+def test_the_dashboard_draws_the_three_pictures_over_time(page, live_server, dppkb_user, console_errors):
+    from groups.models import Target
+    from playwright.sync_api import expect
+
+    from tests.test_browser import DESKTOP, chart, log_in
+
+    group = make_group(code="KWT-T", opd_code="DISTAN")
+    Target.objects.create(year=THIS_YEAR, households=40)
+    families(group, 4)
+    MonthlyReport.objects.create(group=group, period=months_ago(1), submitted_at=dt.datetime.now(dt.UTC))
+    log_in(page, live_server, "dppkb_staff")
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/reports/dashboard/")
+    datasets = "c => Chart.getChart(c).data.datasets.map(d => [d.label, d.data.length])"
+    target = chart(page, "trend-target-chart", datasets)
+    assert target[0][0] == "Keluarga akseptor" and target[1] == [f"Target {THIS_YEAR}", target[0][1]]
+    income = chart(page, "trend-income-chart", datasets)
+    assert [length for _, length in income] == [19, 19, 19] and income[2][0] == "Median"
+    assert chart(page, "trend-income-chart", "c => Chart.getChart(c).data.labels[6]") == "0"
+    register = chart(page, "trend-register-chart", "c => Chart.getChart(c).data.datasets[0].data")
+    assert len(register) == 12 and register[-1] == 100
+    for name in ("target", "income", "register"):
+        canvas = page.locator(f"#trend-{name}-chart")
+        assert canvas.get_attribute("role") == "img" and canvas.get_attribute("aria-label")
+    page.locator("#trends summary").first.click()  # the text alternative: the figures in a table
+    last_row = page.locator("#trends table").first.locator("tbody tr").last
+    expect(last_row).to_be_visible()
+    assert last_row.locator("td").all_inner_texts()[1:] == ["4", "40"]
+    page.goto(f"{live_server.url}/reports/?opd=DISTAN")  # the report page, for its selection
+    assert len(chart(page, "trend-target-chart", datasets)) == 1  # no city target line for one OPD
+    assert chart(page, "trend-income-chart") and chart(page, "trend-register-chart")
+    page.goto(f"{live_server.url}/reports/kelompok/KWT-T/")  # a group: no target progress
+    assert chart(page, "trend-income-chart") and chart(page, "trend-register-chart")
+    expect(page.locator("#trend-target-chart")).to_have_count(0)
+    assert console_errors == []
