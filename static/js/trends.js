@@ -7,7 +7,7 @@
   Chart.defaults.animation = false;
   var number = new Intl.NumberFormat("id-ID");
   var rupiah = new Intl.NumberFormat("id-ID", { style: "currency", currency: "IDR", maximumFractionDigits: 0 });
-  var compact = new Intl.NumberFormat("id-ID", { notation: "compact", maximumFractionDigits: 1 });
+  var compact = new Intl.NumberFormat("id-ID", { notation: "compact", maximumSignificantDigits: 3 });
 
   function readJson(id) {
     var el = document.getElementById(id);
