@@ -217,6 +217,12 @@ def test_reporting_by_month_worked_by_hand(group_a, group_b):
         (months[0], 0, 0), (months[1], 1, 1), (months[2], 1, 0)]
 
 
+def test_the_references_docstring_examples_hold():
+    import doctest
+
+    assert doctest.testmod(ref).failed == 0
+
+
 def test_the_percentile_is_percentile_cont():
     F = Fraction
     assert ref.percentile([7], F(1, 4)) == 7
