@@ -131,12 +131,13 @@ def income_by_offset(groups, as_of: dt.date) -> list[OffsetPoint]:
             for k, n, quartiles in cursor.fetchall():
                 points[k] = OffsetPoint(k, n, *(Fraction(round(q * 4), 4) for q in quartiles))
         else:
-            # rank r (0-based) of the n values: quartile q reads ranks ⌊q(n−1)/4⌋ and ⌈q(n−1)/4⌉
+            # rank r (0-based) of the n values: quartile q reads ranks ⌊q(n−1)/4⌋ and ⌈q(n−1)/4⌉.
+            # The count reads the same window with a whole frame: one sort for both.
             cursor.execute(
                 f"""{values} SELECT k, n, rn, amount FROM (
-                    SELECT k, amount, ROW_NUMBER() OVER (PARTITION BY k ORDER BY amount) - 1 AS rn,
-                           COUNT(*) OVER (PARTITION BY k) AS n
-                    FROM v
+                    SELECT k, amount, ROW_NUMBER() OVER w - 1 AS rn,
+                           COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
+                    FROM v WINDOW w AS (PARTITION BY k ORDER BY amount)
                 ) w WHERE rn IN ((n - 1) / 4, (n + 2) / 4, (n - 1) / 2, n / 2, 3 * (n - 1) / 4, 3 * n / 4)""",
                 params,
             )
