@@ -20,7 +20,7 @@ from households.models import ClosedMonth
 from households.parsing import parse_period
 from households.profiles import profile_card
 from households.sheet import reporting_month
-from reports import engine, group_data, recap, report_pdf
+from reports import engine, group_data, recap, report_pdf, trend_charts
 from reports.card import blocks as card_blocks
 from reports.card import card_png
 from reports.export import describe, explanations, export_recap, export_report
@@ -60,6 +60,7 @@ def dashboard(request):
         "problems": _open_problems(),
         "chart": _opd_chart(figures),
         "group_data": group_data.summary(groups, today.year),
+        "trends": trend_charts.for_dashboard(today, target),
     }
     if context["register"]:
         missing = context["register"].groups - context["register"].groups_reported
@@ -125,6 +126,7 @@ def index(request):
         "page": page,
         "sort": sort,
         "query": form.query_string(),
+        "trends": trend_charts.for_report(groups, figures.as_of, request.user, form.cleaned_data),
     }
     return render(request, "reports/index.html", context)
 
@@ -278,6 +280,7 @@ def group_detail(request, code):
         },
         "problems": group.problems.select_related("noted_by"),
         "problem_form": ProblemForm(),
+        "trends": trend_charts.for_group(group, as_of),
         **profile_card(group, request.user),
     }
     return render(request, "reports/group.html", context)

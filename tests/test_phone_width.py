@@ -246,6 +246,7 @@ def test_tables_stay_tables_on_a_desktop(page, live_server, phone_group):
     code = phone_group["group"].code
     for path in ["/reports/", f"/reports/kelompok/{code}/", f"/kelompok/{code}/anggota/", f"/keluarga/{first.pk}/"]:
         page.goto(f"{live_server.url}{path}")
+        page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true; })")  # figures too
         for table in page.locator("main table").all():
             expect(table.locator("thead")).to_be_visible()
             assert table.evaluate("t => getComputedStyle(t.querySelector('tbody tr')).display") == "table-row", path
