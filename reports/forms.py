@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from groups.models import Group, GroupProblem, GroupType, Kecamatan, Kelurahan, Opd
+from groups.models import Group, GroupProblem, GroupType, Kecamatan, Kelurahan, Opd, Target
 from households.parsing import parse_period
 from uppka.months import month_not_in_future, not_in_future, this_month
 
@@ -67,6 +67,16 @@ class ReportFilterForm(forms.Form):
         if kecamatan and kelurahan and kelurahan.kecamatan_id != kecamatan.pk:
             self.add_error("kelurahan", _("This kelurahan is not in the chosen kecamatan."))
         return data
+
+    def is_whole_city(self) -> bool:
+        """Whether the selection is every group of the city (a user who sees it, no filter)."""
+        return self.user.sees_whole_city and not any(
+            self.cleaned_data.get(name) for name in ("opd", "group_type", "kecamatan", "kelurahan"))
+
+    def city_target(self, year: int):
+        """The year's Target when the selection is the whole city (the target is the city's,
+        so an OPD's or an area's figures are never set against it); else None."""
+        return Target.objects.filter(year=year).first() if self.is_whole_city() else None
 
     def selected_groups(self):
         """The groups the report covers: the user's visible groups narrowed by the filters

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import GroupProblem, Opd, Target
+from groups.models import GroupProblem, Opd
 from households.sheet import reporting_month
 from reports import engine, recap, svg
 from reports.export import describe, explanations
@@ -22,14 +22,15 @@ NOT_REPORTED_SHOWN = 20
 STYLESHEET = "css/print.css"
 
 
-def report_context(groups, cleaned: dict, user) -> dict:
-    """Everything the printed report shows, for a selection of groups the user may see."""
+def report_context(form) -> dict:
+    """Everything the printed report shows, for a valid ReportFilterForm's selection."""
+    groups, cleaned = form.selected_groups(), form.cleaned_data
     as_of = cleaned["as_of"]
-    described = describe(cleaned, user)
+    described = describe(cleaned, form.user)
     day = min(timezone.localdate(), end_of_month(as_of))
     register_month = reporting_month() if as_of >= this_month() else as_of
-    whole_city = user.sees_whole_city and not any(cleaned.get(k) for k in ("opd", "group_type", "kecamatan", "kelurahan"))
-    target = Target.objects.filter(year=day.year).first() if whole_city else None
+    target = form.city_target(day.year)
+    whole_city = form.is_whole_city()
     figures = engine.figures(groups, as_of, keys=KEYS)
     progress = engine.progress(groups, day)
     register = recap.recap(register_month, groups, kinds=("city",)).get(("city", None))

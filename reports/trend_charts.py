@@ -82,13 +82,12 @@ def for_dashboard(today: dt.date, target: Target | None) -> dict:
     }
 
 
-def for_report(groups, as_of: dt.date, user, cleaned: dict) -> dict:
-    """The report page's selection (``cleaned``: its filters) as of its month: target progress
-    in that month's year (the target line only for the whole city, as on the picture to share:
-    the target is the city's), income, the register."""
+def for_report(groups, as_of: dt.date, form) -> dict:
+    """The report page's selection (``form``: its valid ReportFilterForm) as of its month:
+    target progress in that month's year (the target line only for the whole city:
+    ``form.city_target``), income, the register."""
     today = min(timezone.localdate(), end_of_month(as_of))
-    whole_city = user.sees_whole_city and not any(cleaned.get(k) for k in ("opd", "group_type", "kecamatan", "kelurahan"))
-    target = Target.objects.filter(year=today.year).first() if whole_city else None
+    target = form.city_target(today.year)
     return {
         "target": target_chart(groups, today.year, today, target.households if target else None),
         "income": income_chart(groups, as_of),

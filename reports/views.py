@@ -126,7 +126,7 @@ def index(request):
         "page": page,
         "sort": sort,
         "query": form.query_string(),
-        "trends": trend_charts.for_report(groups, figures.as_of, request.user, form.cleaned_data),
+        "trends": trend_charts.for_report(groups, figures.as_of, form),
     }
     return render(request, "reports/index.html", context)
 
@@ -144,9 +144,7 @@ def card(request):
     described = describe(form.cleaned_data, request.user)
     day = min(timezone.localdate(), end_of_month(as_of))
     register_month = reporting_month() if as_of >= this_month() else as_of
-    whole_city = request.user.sees_whole_city and not any(
-        form.cleaned_data.get(name) for name in ("opd", "group_type", "kecamatan", "kelurahan"))
-    target = Target.objects.filter(year=day.year).first() if whole_city else None  # the city's target only
+    target = form.city_target(day.year)
     content = card_blocks(
         figures=engine.figures(groups, as_of, keys=(), medians=()),
         progress=engine.progress(groups, day),
@@ -168,7 +166,7 @@ def report_print(request):
     form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "reports/index.html", {"form": form}, status=400)
-    context = report_pdf.report_context(form.selected_groups(), form.cleaned_data, request.user)
+    context = report_pdf.report_context(form)
     response = HttpResponse(report_pdf.report_pdf(context), content_type="application/pdf")
     opd_code = describe(form.cleaned_data, request.user).opd_code
     response["Content-Disposition"] = f'attachment; filename="{report_pdf.filename(context, opd_code)}"'
