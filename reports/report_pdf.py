@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from groups.models import GroupProblem, Opd
 from households.sheet import reporting_month
-from reports import engine, recap, svg
+from reports import engine, recap, svg, trend_charts
 from reports.export import describe, explanations
 from reports.rows import progress_rows, summary_rows
 from uppka.formats import round_half_up
@@ -56,6 +56,7 @@ def report_context(form) -> dict:
         "market_groups": list(problems.filter(kind=GroupProblem.Kind.MARKET).select_related("group")
                               .order_by("group__code").values_list("group__code", "group__name").distinct()[:10]),
         "opd_chart": _opd_chart(figures) if "opd" not in described.skip else None,
+        "trend_charts": _trend_charts(trend_charts.for_report(groups, as_of, form)),
         "scope_rows": summary_rows(figures, total_label=described.total_label, skip=described.skip),
         "explanations": explanations(),
     }
@@ -72,6 +73,30 @@ def _opd_chart(figures):
          (_("After joining"), [round_half_up(s.mean_current) for _pk, s in items], svg.GREEN)],
         title=_("Mean income per OPD"), width=640,  # the portrait page's width less the card's padding
     )
+
+
+def _trend_charts(trends: dict) -> list:
+    """The report page's pictures over time, drawn as SVG for print (same data): (title, svg)."""
+    target, income, register = trends["target"]["data"], trends["income"]["data"], trends["register"]["data"]
+    charts = []
+    if target["labels"]:
+        title = _("Acceptor families month by month")
+        charts.append((title, svg.lines(
+            target["labels"], [(target["count_label"], target["counts"], svg.GREEN)],
+            reference=(target["target_label"], target["target"]) if target["target"] else None, money=False,
+            title=title, height=150)))
+    if any(income["n"]):
+        title = _("Monthly income by months since joining")
+        charts.append((title, svg.lines(
+            income["labels"], [(income["median_label"], income["median"], svg.GREEN)],
+            band=(income["band_label"], income["p25"], income["p75"], svg.LIGHT_GREEN),
+            marker=income["offsets"].index(0), title=title, height=150)))
+    if any(register["counted"]):
+        title = _("Groups that reported the monthly register (%)")
+        charts.append((title, svg.lines(
+            register["labels"], [(register["label"], register["pct"], svg.GREEN)], money=False, title=title,
+            height=150)))
+    return charts
 
 
 def report_pdf(context: dict) -> bytes:

@@ -61,3 +61,76 @@ def bars(labels: list[str], series: list[tuple[str, list, str]], *, title: str, 
         x += 14 + 7 * len(name) + 20
     parts.append("</g></svg>")
     return mark_safe("".join(parts))
+
+
+def lines(labels: list[str], series: list[tuple[str, list, str]], *, title: str, band=None, marker: int | None = None,
+          reference: tuple[str, float] | None = None, money=True, width=640, height=220) -> SafeString:
+    """Lines over ``labels``; ``band``: (name, lows, highs, colour) drawn behind them;
+    ``marker``: the index of a dashed vertical line; ``reference``: (name, value) as a dashed
+    horizontal line. None values break a line."""
+    values = [v for _n, vs, _c in series for v in vs if v is not None]
+    if band:
+        values += [v for v in band[2] if v is not None]
+    if reference:
+        values.append(reference[1])
+    steps = 4
+    top = _nice_top(max(values, default=0) or 1, steps)
+    left, right, upper, lower = 60, 24, 10, 40
+    plot_w, plot_h = width - left - right, height - upper - lower
+    step = plot_w / max(len(labels) - 1, 1)
+
+    def x(i):
+        return left + step * i
+
+    def y(v):
+        return upper + plot_h - plot_h * v / top
+
+    label = _short_rupiah if money else (lambda v: format_number(round(v)))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
+             '<g font-family="DejaVu Sans" font-size="10">']
+    for i in range(steps + 1):
+        value = top * i / steps
+        parts.append(f'<line x1="{left}" y1="{y(value):.1f}" x2="{width - right}" y2="{y(value):.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 3:.1f}" text-anchor="end" fill="{GREY}">{label(value)}</text>')
+    if band:
+        _name, lows, highs, colour = band
+        points = [(i, lo, hi) for i, (lo, hi) in enumerate(zip(lows, highs)) if lo is not None and hi is not None]
+        if points:
+            outline = [f"{x(i):.1f},{y(hi):.1f}" for i, _lo, hi in points] + [
+                f"{x(i):.1f},{y(lo):.1f}" for i, lo, _hi in reversed(points)]
+            parts.append(f'<polygon points="{" ".join(outline)}" fill="{colour}" opacity="0.5"/>')
+    if marker is not None:
+        parts.append(f'<line x1="{x(marker):.1f}" y1="{upper}" x2="{x(marker):.1f}" y2="{upper + plot_h}" '
+                     f'stroke="{GREY}" stroke-dasharray="4 3"/>')
+    if reference:
+        parts.append(f'<line x1="{left}" y1="{y(reference[1]):.1f}" x2="{width - right}" y2="{y(reference[1]):.1f}" '
+                     f'stroke="#b02a37" stroke-dasharray="6 4"/>')
+    for _name, vs, colour in series:
+        run = []
+        for i, v in enumerate([*vs, None]):
+            if v is None:
+                if len(run) > 1:
+                    parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+                elif run:
+                    cx, cy = run[0].split(",")
+                    parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
+                run = []
+            else:
+                run.append(f"{x(i):.1f},{y(v):.1f}")
+    every = max(1, len(labels) // 12)
+    for i, text in enumerate(labels):
+        if i % every == 0 or i == len(labels) - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{upper + plot_h + 14}" text-anchor="middle">{escape(text)}</text>')
+    legend = [(name, colour) for name, _vs, colour in series]
+    if band:
+        legend.append((band[0], band[3]))
+    if reference:
+        legend.append((reference[0], "#b02a37"))
+    lx = left
+    for name, colour in legend:
+        parts.append(f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{lx + 14}" y="{height - 5}">{escape(name)}</text>')
+        lx += 14 + 6 * len(name) + 18
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))

@@ -104,6 +104,8 @@ def test_dppkb_prints_the_citys_report_for_a_meeting(client, dppkb_user, city, d
     assert "1 dari 2 kelompok melapor" in text and "Belum melapor: NEL-B" in text
     assert "OPD DISTAN – Dinas" in text and "OPD DISKAN – Dinas" in text  # the summary per scope
     assert "Pasar: 1 · Modal: 0" in text  # open problems, market access first
+    assert "Dari waktu ke waktu" in text and "Keluarga akseptor dari bulan ke bulan" in text  # the pictures over time
+    assert "Kelompok yang melaporkan register bulanan (%)" in text
     assert "Akses pasar: KWT-A (KWT Melati)" in text
 
 
