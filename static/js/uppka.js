@@ -39,3 +39,23 @@ document.querySelectorAll("select[data-follows]").forEach(function (select) {
     form.addEventListener("submit", function () { purge(null); });
   });
 })();
+
+// A table wider than its box scrolls sideways inside it: the box takes the keyboard focus
+// (arrow keys scroll it) and is named after the table's heading (WCAG 2.1.1).
+function markScrollingTables() {
+  document.querySelectorAll(".table-responsive").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      var heading = box.previousElementSibling;
+      var name = heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent : document.title;
+      box.setAttribute("aria-label", name.trim());
+    } else if (box.getAttribute("role") === "region") {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  });
+}
+markScrollingTables();
+window.addEventListener("resize", markScrollingTables);
