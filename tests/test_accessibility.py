@@ -162,8 +162,8 @@ def test_every_page_of_each_role_passes_axe(page, live_server, world, audit, gro
 def sheet_errors(page, live_server, audit, code):
     """The entry sheet refusing a save: a bad amount, an amount to confirm, a missing reason."""
     page.goto(f"{live_server.url}/kelompok/{code}/isian/{LAST_MONTH:%Y-%m}/")
-    page.get_by_label("Ani Lestari").fill("satu juta")
-    page.get_by_label("Budi Santoso").fill("90.000.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("satu juta")
+    page.get_by_label("Budi Santoso", exact=True).fill("90.000.000")
     page.locator("select[data-kb]").first.select_option("TIDAK")
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.locator("#sheet-problems")).to_be_visible()

@@ -190,7 +190,7 @@ def test_every_page_a_cadre_reaches_fits_a_phone(page, live_server, phone_group,
 
     # The forms as they come back with their errors.
     page.goto(f"{live_server.url}/kelompok/{phone_group['group'].code}/isian/{LAST_MONTH:%Y-%m}/")
-    page.get_by_label(LONG_NAMES[0]).fill("satu juta dua ratus ribu rupiah")
+    page.get_by_label(LONG_NAMES[0], exact=True).fill("satu juta dua ratus ribu rupiah")
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_role("alert").first).to_be_visible()  # nothing saved, the row marked
     found["entry sheet with an error"] = overflow_on(page)

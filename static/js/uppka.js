@@ -59,3 +59,20 @@ function markScrollingTables() {
 }
 markScrollingTables();
 window.addEventListener("resize", markScrollingTables);
+
+// A page that comes back with errors says so (role="alert") and puts the focus on its
+// summary; each field named there is a link that moves the focus into that field. (The
+// entry sheet's own script then moves the focus on to the first row to check.)
+// (Delegated: the entry sheet replaces its summary when a save comes back refused.)
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+  var field = link && document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  field.focus();
+  field.scrollIntoView({ block: "center" });
+});
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+})();
