@@ -237,3 +237,47 @@ def test_tables_stay_tables_on_a_desktop(page, live_server, phone_group):
         for table in page.locator("main table").all():
             expect(table.locator("thead")).to_be_visible()
             assert table.evaluate("t => getComputedStyle(t.querySelector('tbody tr')).display") == "table-row", path
+
+
+# Text at 200 % (WCAG 1.4.4), as a phone's "large text" setting does: the root font size is
+# doubled, so everything Bootstrap sizes in rem doubles with it.
+LARGE_TEXT = "() => { document.documentElement.style.fontSize = '200%'; }"
+# An amount cut off inside its field: more text than the field shows.
+CLIPPED_VALUES = r"""() => [...document.querySelectorAll("input[data-amount], input.form-control")]
+  .filter(i => i.offsetParent && i.value && i.scrollWidth > i.clientWidth + 1)
+  .map(i => `${i.id} shows ${i.clientWidth} px of its ${i.scrollWidth} px value "${i.value}"`)"""
+
+
+def test_pages_work_at_200_percent_text_on_a_phone(page, live_server, phone_group):
+    """At twice the text size on a 360 px phone the entry sheet (amounts typed in every row),
+    the household page and the group report neither scroll sideways nor cut values off."""
+    code = phone_group["group"].code
+    log_in(page, live_server, "kader_mawar")
+    found = {}
+    for where, path in [("entry sheet", f"/kelompok/{code}/isian/{LAST_MONTH:%Y-%m}/"),
+                        ("household", f"/keluarga/{phone_group['households'][0].pk}/"),
+                        ("group report", f"/reports/kelompok/{code}/")]:
+        page.goto(f"{live_server.url}{path}")
+        page.evaluate(LARGE_TEXT)
+        for field in page.locator("input[data-amount]").all():
+            field.fill("12.345.678")
+        assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 32, where
+        found[where] = overflow_on(page) + page.evaluate(CLIPPED_VALUES)
+    page.goto(f"{live_server.url}/kader/")
+    page.evaluate(LARGE_TEXT)
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("button", name="Keluar")).to_be_in_viewport()
+    found["navigation menu"] = overflow_on(page)
+    failures = [f"{where}: {problem}" for where, problems in found.items() for problem in problems]
+    assert not failures, "at 200 % text on a 360 px phone:\n" + "\n".join(failures)
+
+
+def test_log_out_stays_on_screen_on_a_desktop_at_200_percent_text(page, live_server, phone_group):
+    log_in(page, live_server, "kader_mawar")
+    page.set_viewport_size(DESKTOP)
+    page.evaluate(LARGE_TEXT)
+    logout = page.get_by_role("button", name="Keluar")
+    if not logout.is_visible():
+        page.get_by_role("button", name="Menu").click()
+    expect(logout).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
