@@ -199,3 +199,25 @@ def import_errors(page, live_server, audit):
     page.goto(f"{live_server.url}/impor/")
     page.get_by_role("button", name="Unggah").click()
     audit.check("dppkb_user: import without a file")
+
+
+# What is smaller than 44 × 44 px among what a cadre taps (WCAG 2.5.5); a tick or a radio
+# counts by its whole line (its label), which is what a finger hits.
+SMALL_TARGETS = r"""() => [...document.querySelectorAll(
+    "main input:not([type=hidden]), main select, main button, main a.btn, main summary, main .sheet-next, nav button, nav .nav-link, footer button, main .breadcrumb a")]
+  .filter(el => el.offsetParent && getComputedStyle(el).visibility !== "hidden")
+  .map(el => el.matches("[type=checkbox], [type=radio]") ? el.closest(".form-check") || el : el)
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, box]) => box.width < 44 || box.height < 44)
+  .map(([el, box]) => `<${el.tagName.toLowerCase()} ${el.className}> "${(el.innerText || el.name || "").trim().slice(0, 30)}" ${Math.round(box.width)}×${Math.round(box.height)}`)"""
+
+
+def test_what_a_cadre_taps_on_the_sheet_is_44_px(page, live_server, world, group_a):
+    log_in(page, live_server, "kader_a")
+    page.goto(f"{live_server.url}/kelompok/{group_a.code}/isian/{LAST_MONTH:%Y-%m}/")
+    page.get_by_label("Budi Santoso", exact=True).fill("90.000.000")  # far from usual: a tick to confirm
+    page.get_by_role("button", name="Simpan semua").click()
+    expect(page.locator("#sheet-problems")).to_be_visible()
+    page.evaluate("() => document.querySelectorAll('main details').forEach(d => d.open = true)")
+    page.get_by_role("button", name="Menu").click()
+    assert page.evaluate(SMALL_TARGETS) == []
