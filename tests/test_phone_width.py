@@ -249,20 +249,24 @@ CLIPPED_VALUES = r"""() => [...document.querySelectorAll("input[data-amount], in
 
 
 def test_pages_work_at_200_percent_text_on_a_phone(page, live_server, phone_group):
-    """At twice the text size on a 360 px phone the entry sheet (amounts typed in every row),
-    the household page and the group report neither scroll sideways nor cut values off."""
-    code = phone_group["group"].code
+    """At twice the text size on a 360 px phone every page a cadre reaches (the entry sheet with
+    amounts typed in every row, the household page, the group report…) neither scrolls
+    sideways nor cuts values off."""
     log_in(page, live_server, "kader_mawar")
     found = {}
-    for where, path in [("entry sheet", f"/kelompok/{code}/isian/{LAST_MONTH:%Y-%m}/"),
-                        ("household", f"/keluarga/{phone_group['households'][0].pk}/"),
-                        ("group report", f"/reports/kelompok/{code}/")]:
+    for where, path in cadre_pages(phone_group).items():
         page.goto(f"{live_server.url}{path}")
         page.evaluate(LARGE_TEXT)
         for field in page.locator("input[data-amount]").all():
             field.fill("12.345.678")
         assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 32, where
         found[where] = overflow_on(page) + page.evaluate(CLIPPED_VALUES)
+    page.goto(f"{live_server.url}/kelompok/{phone_group['group'].code}/isian/{LAST_MONTH:%Y-%m}/")
+    page.get_by_label(LONG_NAMES[0], exact=True).fill("satu juta dua ratus ribu rupiah")
+    page.get_by_role("button", name="Simpan semua").click()
+    expect(page.locator("#sheet-problems")).to_be_visible()
+    page.evaluate(LARGE_TEXT)
+    found["entry sheet with an error"] = overflow_on(page)
     page.goto(f"{live_server.url}/kader/")
     page.evaluate(LARGE_TEXT)
     page.get_by_role("button", name="Menu").click()
