@@ -16,7 +16,7 @@ from groups.models import GroupProblem, Target
 from households.models import Meeting, MeetingMode
 from tests.factories import make_member, make_reading
 from tests.test_browser import DESKTOP, LAST_MONTH, PHONE, log_in, open_menu
-from tests.test_permissions import MATRIX, PERSONAS
+from tests.test_permissions import ADMIN_SAMPLES, MATRIX, PERSONAS
 from uppka.months import month_before
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("master_data")]
@@ -150,6 +150,11 @@ def test_every_page_of_each_role_passes_axe(page, live_server, world, audit, gro
         if persona == "dppkb_user":
             audit.visit(f"{persona}: month register", f"/reports/bulan/{LAST_MONTH:%Y-%m}/")
             import_errors(page, live_server, audit)
+            # The master data ("Data induk"): Django's admin, behind DPPKB's menu.
+            samples = [*ADMIN_SAMPLES, ("admin:groups_group_change", {"object_id": group_a.pk}),
+                       ("admin:groups_kecamatan_change", {"object_id": group_a.kelurahan.kecamatan_id})]
+            for name, kwargs in samples:
+                audit.visit(f"{persona}: {name}", reverse(name, kwargs={k: world.get(v, v) for k, v in (kwargs or {}).items()}))
         page.goto(f"{live_server.url}/kader/" if persona == "cadre_a" else f"{live_server.url}/reports/")
         if viewport == PHONE:
             open_menu(page)
