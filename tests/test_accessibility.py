@@ -28,7 +28,7 @@ AXE_OPTIONS = {
 }
 AXE = Axe()
 
-# Downloads and POST-only views are not pages to read.
+# Downloads and redirects are not pages to read (POST-only views are left out by their method).
 NOT_PAGES = {"favicon", "reports:export", "reports:recap_export", "households:import_template",
              "households:import_data", "households:import_errors", "households:entry_sheet_default", "home"}
 
