@@ -11,13 +11,16 @@ from django.utils.translation import gettext as _
 from groups.models import Group, KecamatanTarget, PovertyLine, Target
 from households.history import NOT_RECORDED
 from households.identity import mask_nik
-from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership, MonthlyReport
+from households.models import (
+    CAPITAL_SOURCES, OFFICERS, ClosedMonth, GroupProfile, Household, IncomeReading, KbStatus, Meeting, Membership, MonthlyReport,
+)
 from uppka.formats import display_value, format_number, format_rupiah
 
 AUDITED = [
     Household, Membership, IncomeReading, KbStatus, Meeting, MonthlyReport, Target, KecamatanTarget, ClosedMonth, Group,
-    PovertyLine,
+    PovertyLine, GroupProfile,
 ]
+MONEY_FIELDS = {"amount", "turnover", *(name for _code, name, _label in CAPITAL_SOURCES)}
 SKIP = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "recorded_at", "created_at"}
 
 
@@ -37,6 +40,7 @@ WHAT = {
     "membership": [Membership],
     "household": [Household],
     "group": [Group],
+    "group_data": [GroupProfile],
     "target": [Target, KecamatanTarget],
     "closed_month": [ClosedMonth],
     "poverty_line": [PovertyLine],
@@ -101,7 +105,7 @@ def _filtered(model, history, filters):
         in_group = Membership.objects.filter(group__code__iexact=code).values("household_id")
         if model in (IncomeReading, KbStatus):
             history = history.filter(household_id__in=in_group)
-        elif model in (Meeting, MonthlyReport):
+        elif model in (Meeting, MonthlyReport, GroupProfile):
             history = history.filter(group__code__iexact=code)
         elif model is Membership:
             history = history.filter(group__code__iexact=code)
@@ -189,6 +193,9 @@ def _subject(record, model, groups: dict[int, str]) -> str:
             "name": record.head_name, "kk": record.kk_number, "nik": mask_nik(record.head_nik)}
     if model is Group:
         return _("Group %(code)s %(name)s") % {"code": record.code, "name": record.name}
+    if model is GroupProfile:
+        group = _related(record, "group")
+        return _("Data %(year)s of group %(group)s") % {"year": record.year, "group": group.code if group else f"#{record.group_id}"}
     if model is ClosedMonth:
         return _("Closing of %(month)s") % {"month": display_value("period", record.period)}
     if model is PovertyLine:
@@ -234,7 +241,8 @@ def _value(record, field):
     """A related row (its name), or the plain value; a deleted related row shows its id."""
     if field.is_relation:
         try:
-            return getattr(record, field.name)
+            related = getattr(record, field.name)
+            return related.head_name if related and field.name in OFFICERS else related  # an officer, by name
         except field.related_model.DoesNotExist:
             return getattr(record, field.attname)
     return getattr(record, field.attname)
@@ -245,7 +253,7 @@ def _show(field, value) -> str:
         return ""
     if field.name == "head_nik":
         return mask_nik(value)  # even DPPKB's audit list does not need the whole NIK
-    if field.name == "amount":
+    if field.name in MONEY_FIELDS:
         return format_rupiah(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))

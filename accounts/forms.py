@@ -28,6 +28,7 @@ class AuditFilterForm(forms.Form):
         ("membership", gettext_lazy("Memberships")),
         ("household", gettext_lazy("Families")),
         ("group", gettext_lazy("Groups")),
+        ("group_data", gettext_lazy("Group data by year")),
         ("target", gettext_lazy("Targets")),
         ("closed_month", gettext_lazy("Closed months")),
         ("poverty_line", gettext_lazy("Poverty lines")),

@@ -67,6 +67,7 @@ class AccessLog(models.Model):
         DOWNLOAD_DATA = signals.DOWNLOAD_DATA, _("downloaded data for editing")
         IMPORT = signals.IMPORT, _("imported a workbook")
         EXPORT_AUDIT = "export_audit", _("downloaded the change history")
+        PRINT_REGISTER = signals.PRINT_REGISTER, _("printed a group's monthly register")
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)

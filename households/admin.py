@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from groups.admin import NoDeleteMixin, activate, deactivate
-from households.models import ClosedMonth, Household, IncomeReading, Membership
+from households.models import ClosedMonth, GroupProfile, Household, IncomeReading, Membership
 from uppka.admin_dates import DateHierarchyMixin
 from uppka.admin_inlines import LabelledTabularInline
 
@@ -66,3 +66,12 @@ class ClosedMonthAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj.closed_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(GroupProfile)
+class GroupProfileAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["group", "year", "business_field", "chair", "recorded_by", "recorded_at"]
+    list_filter = ["year", "business_field"]
+    search_fields = ["group__code", "group__name"]
+    raw_id_fields = ["group", "chair", "secretary", "treasurer"]
+    readonly_fields = ["recorded_by", "recorded_at"]

@@ -25,7 +25,7 @@ from groups.models import (
     WorkingTeam,
     split_target,
 )
-from households import figures, register
+from households import demo_profiles, figures, register
 from households.bulk import bulk_insert
 from households.models import Household, IncomeReading, KbStatus, Meeting, Membership, MonthlyReport
 
@@ -92,7 +92,7 @@ PROBLEM_TEXTS = {
     "sdm": "Pengurus belum terbiasa membuat pembukuan.",
     "lainnya": "Jadwal pertemuan kelompok sering bentrok.",
 }
-OUTSIDE_REGENCIES = ["7317", "7322", "7325", "7371", "7316"]  # Luwu, Luwu Utara, Luwu Timur, Makassar, Enrekang
+OUTSIDE_REGENCIES = ["7317", "7322", "7324", "7371", "7316"]  # Luwu, Luwu Utara, Luwu Timur, Makassar, Enrekang
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ class DemoSummary:
     meetings: int = 0
     attendances: int = 0
     reports: int = 0
+    profiles: int = 0
 
 
 @dataclass(frozen=True)
@@ -197,12 +198,14 @@ def seed_demo(*, households: int, months: int, seed: int, last_month: dt.date) -
     active = _active_at_month_end(members, len(groups), periods)
     meetings, attendances = _insert_meetings(meeting_rng, members, active, household_ids, group_ids, periods)
     reports = _insert_reports(report_rng, active, group_ids, periods)
+    profiles = demo_profiles.create_profiles(
+        np.random.default_rng([seed, 15]), groups, members, household_ids, plan.final, last_month)
     _ensure_target(last_month.year)
     figures.rebuild()
     register.follow_methods()  # nothing left to do: every household has its statuses already
     return DemoSummary(
         len(groups), households, len(members.household), readings, periods[0], periods[-1],
-        statuses, meetings, attendances, reports,
+        statuses, meetings, attendances, reports, profiles,
     )
 
 

@@ -364,7 +364,8 @@ class LeaveForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Workbook (.xlsx)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+    file = forms.FileField(label=gettext_lazy("Workbook (.xlsx, .ods or .xls)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.ods,.xls"}))
     dry_run = forms.BooleanField(
         label=gettext_lazy("Dry run: check and show what would change, write nothing"), required=False, initial=True
     )
@@ -378,6 +379,12 @@ class ImportForm(forms.Form):
                 _("The file is larger than %(limit)s MB. Split it into several workbooks.")
                 % {"limit": settings.IMPORT_MAX_BYTES // (1024 * 1024)}
             )
-        if not upload.name.lower().endswith(".xlsx"):
-            raise ValidationError(_("Upload an Excel workbook (.xlsx); save CSV or .xls files as .xlsx first."))
+        if upload.name.lower().endswith((".csv", ".txt")):
+            raise ValidationError(_(
+                "Upload a workbook (.xlsx, .ods or .xls), not a CSV file. Open the CSV in a spreadsheet program "
+                "(Excel, LibreOffice) with the No KK and NIK columns set to Text in the import dialog, so that "
+                "no digit is lost, and save it as .xlsx; or paste the data into the blank template."))
+        if not upload.name.lower().endswith((".xlsx", ".ods", ".xls")):
+            raise ValidationError(_("Upload a workbook (.xlsx, .ods or .xls) saved by a spreadsheet program (Excel, "
+                                    "LibreOffice)."))
         return upload

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def _require_importer(user):
-    if not (user.is_superuser or user.is_dppkb or user.is_opd):
+    if not (user.sees_whole_city or user.is_opd):
         raise PermissionDenied
 
 
@@ -82,9 +82,10 @@ def error_copy(request, token):
     path = imports.upload_path(request, token)
     if path is None:
         raise Http404
-    problems, total = imports.load_problems(token)
+    problems, total, summaries = imports.load_problems(token)
     try:
-        return xlsx_response(lambda f: write_error_copy(path, problems, f, total=total), "impor-dengan-kesalahan.xlsx")
+        return xlsx_response(lambda f: write_error_copy(path, problems, f, total=total, summaries=summaries),
+                             "impor-dengan-kesalahan.xlsx")
     except WorkbookError as e:  # beyond the upload limits, or damaged since it was checked
         messages.error(request, str(e))
     except (OSError, XlsxWriterException):
@@ -103,7 +104,7 @@ def template(request):
 def data(request):
     """DPPKB's data in the import layout (with whole NIKs, so DPPKB only): the groups, their
     members and the last twelve months of income, to edit and import again."""
-    if not (request.user.is_superuser or request.user.is_dppkb):
+    if not request.user.sees_whole_city:
         raise PermissionDenied
     since = months_back(this_month(), 13)[-1]  # the last twelve whole months and this one
     groups = Group.objects.visible_to(request.user)

@@ -16,16 +16,21 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from groups.models import Group, GroupType, Kelurahan, Opd, WorkingTeam
-from households import figures, register
+from households import figures, profile_sheet, register
 from households.bulk import bulk_insert, db_timestamp
-from households.models import Household, IncomeReading, KbStatus, Meeting, Membership
-from households.services import earliest_shared_join, too_early_to_join
+from households.models import ClosedMonth, Household, IncomeReading, KbStatus, Meeting, Membership
+from households.services import (
+    closed_by_date, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
+)
 from uppka.formats import format_number
 from uppka.months import month_not_in_future, not_in_future
 from households.workbook import (
+    SHEET_ORDER,
+    STORED_AS_NUMBER,
     Problem,
     ProblemLog,
     Sheets,
@@ -34,6 +39,7 @@ from households.workbook import (
     check_kk,
     check_nik,
     date_cell,
+    loose_identity,
     kb_method_cell,
     kb_reason_cell,
     meeting_mode_cell,
@@ -64,6 +70,9 @@ class Plan:
     attendance_new: list[tuple[str, dt.date, str]] = field(default_factory=list)  # code, day, kk
     statuses_new: list[tuple[str, dt.date, str, str]] = field(default_factory=list)  # kk, period, method, reason
     statuses_changed: list[KbStatus] = field(default_factory=list)
+    # Data Kelompok (households/profile_sheet.py): (code, year, fields, officer KKs, channels)
+    profiles_new: list[tuple] = field(default_factory=list)
+    profiles_changed: list[tuple] = field(default_factory=list)
     unchanged: int = 0
 
     @property
@@ -77,6 +86,10 @@ class Plan:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.warning]
+
+    @property
+    def summaries(self) -> list[Problem]:
+        return self.log.summaries
 
     @property
     def problem_count(self) -> int:
@@ -95,6 +108,7 @@ class Plan:
             "meetings_new": len(self.meetings_new), "meetings_changed": len(self.meetings_changed),
             "attendance_new": len(self.attendance_new),
             "statuses_new": len(self.statuses_new), "statuses_changed": len(self.statuses_changed),
+            "profiles_new": len(self.profiles_new), "profiles_changed": len(self.profiles_changed),
             "unchanged": self.unchanged,
         }
 
@@ -113,17 +127,25 @@ def describe(counts: dict[str, int]) -> str:
         "meetings_new": _("new meetings"), "meetings_changed": _("changed meetings"),
         "attendance_new": _("new attendances"),
         "statuses_new": _("new KB statuses"), "statuses_changed": _("changed KB statuses"),
+        "profiles_new": _("new yearly group data"), "profiles_changed": _("changed yearly group data"),
         "unchanged": _("rows without changes"),
     }
     return ", ".join(f"{format_number(counts.get(key, 0))} {label}" for key, label in labels.items())
 
 
 class Checker:
-    """Collects problems row by row; ``value`` runs one conversion and records its error."""
+    """Collects problems row by row; ``value`` runs one conversion and records its error.
+
+    It also remembers what a later sheet needs to name the cause of its own problems: the
+    rows of the Kelompok and Keluarga sheets that failed (by group code and KK), and the
+    cells stored as numbers, summed up per column by ``summarize``."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
         self.failed = False
+        self.failed_groups: dict[str, int] = {}  # code → the first Kelompok row with that code that failed
+        self.failed_families: dict[str, int] = {}  # KK → the first Keluarga row with that KK that failed
+        self.as_numbers: dict[tuple[str, str], list[int]] = {}  # (sheet, column) → [count, first row, last row]
 
     def start(self):
         self.failed = False
@@ -133,7 +155,46 @@ class Checker:
             return convert(*args, **kwargs)
         except ValidationError as e:
             self.error(sheet, row, column, " ".join(e.messages))
+            if getattr(e, "code", None) == STORED_AS_NUMBER:
+                seen = self.as_numbers.setdefault((sheet, column), [0, row, row])
+                seen[0], seen[2] = seen[0] + 1, row
             return None
+
+    def required(self, sheet, row, column, value) -> str:
+        """A cell's text, or "" after recording that the cell is empty."""
+        text = as_text(value)
+        if not text:
+            self.error(sheet, row, column, _("Required."))
+        return text
+
+    def summarize(self):
+        """One line per column stored as numbers, with the fix that works: retyping does not
+        (the cell stays a number), re-opening the source with the column as Text does."""
+        for (sheet, column), (count, first, last) in sorted(
+                self.as_numbers.items(), key=lambda item: (SHEET_ORDER.get(item[0][0], 99), item[1][1])):
+            where = ngettext(
+                "Column %(column)s on sheet %(sheet)s is stored as a number in %(count)s row (row %(first)s).",
+                "Column %(column)s on sheet %(sheet)s is stored as numbers in %(count)s rows (rows %(first)s to "
+                "%(last)s).", count) % {"column": column, "sheet": sheet, "count": format_number(count),
+                                         "first": first, "last": last}
+            self.plan.log.summaries.append(Problem(sheet, 0, column, " ".join([where, _(
+                "A spreadsheet program keeps only 15 digits of a number, so the 16th may already be lost, and "
+                "retyping does not help while the cells are numbers. If the data came from a CSV file, open the CSV "
+                "again and set this column to Text in the import dialog (LibreOffice: Column type Text; Excel: "
+                "Data > From Text/CSV, column type Text), then save it as .xlsx. Or paste the data into the blank "
+                "template or the data download, whose KK and NIK columns are already Text, typing or pasting the "
+                "numbers as text.")])))
+
+    def failed_row(self, sheet, row, column, message, *, table, key):
+        """Record the problem of a row whose group or family is missing: when that group or
+        family is on its own sheet in a row that failed, say so (the cause is there)."""
+        if key in table:
+            other = "Kelompok" if table is self.failed_groups else "Keluarga"  # sheet names are fixed, never translated
+            message = (_("This group is on the %(sheet)s sheet at row %(row)s, which has problems too: fix that row "
+                         "first.") if table is self.failed_groups else
+                       _("This family is on the %(sheet)s sheet at row %(row)s, which has problems too: fix that row "
+                         "first.")) % {"sheet": other, "row": table[key]}
+        self.error(sheet, row, column, message)
 
     def error(self, sheet, row, column, message):
         self.failed = True
@@ -157,6 +218,8 @@ def plan_import(sheets: Sheets, *, user=None) -> Plan:
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
+    profile_sheet.plan_profiles(sheets.rows.get("Data Kelompok", []), groups, households, memberships, scope, check)
+    check.summarize()
     return plan
 
 
@@ -165,11 +228,27 @@ class Scope:
 
     def __init__(self, user):
         self.user = user
-        self.city_wide = user is None or user.is_superuser or user.is_dppkb
+        self.city_wide = user is None or user.sees_whole_city
+        # Closed months bind an import as they bind the entry sheet (DPPKB may still correct).
+        self.closed = set() if user is None or may_change_closed_months(user) else set(
+            ClosedMonth.objects.values_list("period", flat=True)
+        )
         self.opd_id = None if self.city_wide else user.opd_id
         self.visible_groups = None if self.city_wide else set(
             Group.objects.visible_to(user).values_list("code", flat=True)
         )
+
+    def closed_month(self, day: dt.date) -> bool:
+        """Whether the month of ``day`` is closed to this importer."""
+        return day.replace(day=1) in self.closed
+
+    def closed_from(self, day: dt.date | None) -> dt.date | None:
+        """The latest closed month on or after the month of ``day`` (a membership dated
+        then would change that month's register), or None."""
+        if day is None:
+            return None
+        later = [period for period in self.closed if period >= day.replace(day=1)]
+        return max(later) if later else None
 
     def may_use_opd(self, opd: Opd) -> bool:
         return self.city_wide or opd.pk == self.opd_id
@@ -193,17 +272,15 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
         check.start()
         code = check.value(sheet, number, "Kode Kelompok", text_cell, values["Kode Kelompok"], max_length=30)
         name = check.value(sheet, number, "Nama Kelompok", text_cell, values["Nama Kelompok"], max_length=200)
-        kind = types.get(as_text(values["Jenis Kelompok"]).upper())
-        if kind is None:
+        kind = types.get(check.required(sheet, number, "Jenis Kelompok", values["Jenis Kelompok"]).upper())
+        if kind is None and as_text(values["Jenis Kelompok"]):
             check.error(sheet, number, "Jenis Kelompok", _("Unknown type; choose one of: %(choices)s.") % {"choices": ", ".join(sorted(types))})
-        opd = opds.get(as_text(values["Kode OPD"]).upper())
-        if opd is None:
+        opd = opds.get(check.required(sheet, number, "Kode OPD", values["Kode OPD"]).upper())
+        if opd is None and as_text(values["Kode OPD"]):
             check.error(sheet, number, "Kode OPD", _("Unknown OPD code."))
-        elif not scope.may_use_opd(opd):
+        elif opd is not None and not scope.may_use_opd(opd):
             check.error(sheet, number, "Kode OPD", _("You can only import groups of your own OPD."))
-        area = kelurahan.get(as_text(values["Kode Kelurahan"]))
-        if area is None:
-            check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+        area = _kelurahan(sheet, number, values["Kode Kelurahan"], kelurahan, check)
         formed = check.value(sheet, number, "Tanggal Dibentuk", date_cell, values["Tanggal Dibentuk"], required=False)
         if formed:
             check.value(sheet, number, "Tanggal Dibentuk", not_in_future, formed)
@@ -212,6 +289,8 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
         if code and code in existing and not scope.may_use_group(code):
             check.error(sheet, number, "Kode Kelompok", _("This group is fostered by another OPD."))
         if check.failed:
+            if code:
+                check.failed_groups.setdefault(code, number)
             continue
         key = (name, kind.pk, opd.pk, area.pk, formed, business, (team_name or "").lower())
         if code in seen:
@@ -236,6 +315,15 @@ def _plan_groups(rows, scope: Scope, check: Checker) -> dict[str, Group]:
             check.plan.unchanged += 1
         result[code] = group
     return result
+
+
+def _kelurahan(sheet, number, value, kelurahan: dict, check: Checker):
+    """The kelurahan of a code cell: "Required." when empty, unknown otherwise."""
+    text = check.required(sheet, number, "Kode Kelurahan", value)
+    area = kelurahan.get(text)
+    if area is None and text:
+        check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+    return area
 
 
 def _team_for(opd, name, teams, plan: Plan) -> WorkingTeam:
@@ -268,16 +356,15 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
         kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
         nik_result = check.value(sheet, number, "NIK Kepala Keluarga", check_nik, values["NIK Kepala Keluarga"])
         name = check.value(sheet, number, "Nama Kepala Keluarga", text_cell, values["Nama Kepala Keluarga"], max_length=200)
-        area = kelurahan.get(as_text(values["Kode Kelurahan"]))
-        if area is None:
-            check.error(sheet, number, "Kode Kelurahan", _("Unknown kelurahan code (for example 73.73.01.1001)."))
+        area = _kelurahan(sheet, number, values["Kode Kelurahan"], kelurahan, check)
         address = check.value(sheet, number, "Alamat", text_cell, values["Alamat"], max_length=300, required=False)
         size = check.value(sheet, number, "Jumlah Jiwa", whole_number, values["Jumlah Jiwa"], minimum=1, maximum=50)
         method = check.value(sheet, number, "Metode KB", kb_method_cell, values["Metode KB"])
-        code = as_text(values["Kode Kelompok"])
-        if code not in groups:
-            check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
-        elif not scope.may_use_group(code) and groups[code].pk is not None:
+        code = check.required(sheet, number, "Kode Kelompok", values["Kode Kelompok"])
+        if code and code not in groups:
+            check.failed_row(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."),
+                             table=check.failed_groups, key=code)
+        elif code and not scope.may_use_group(code) and groups[code].pk is not None:
             check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
         joined = check.value(sheet, number, "Tanggal Bergabung", date_cell, values["Tanggal Bergabung"])
         if joined:
@@ -294,6 +381,8 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
             details = {"head_nik": nik_result[0], "head_name": name, "kelurahan_id": area, "address": address or "",
                        "family_size": size, "kb_method": method}
             parsed.append((number, kk, details, code, joined, left))
+        else:
+            check.failed_families.setdefault(kk or loose_identity(values["No KK"]), number)
 
     existing = _households_by_kk({kk for _, kk, *_ in parsed})
     visible = _visible_household_ids(scope, existing)
@@ -354,6 +443,8 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
         if kk in shared and joined < earliest and (membership is None or joined < membership.joined_on):
             check.error("Keluarga", number, "Tanggal Bergabung", too_early_to_join(earliest))
             continue
+        if _dated_into_a_closed_month(membership, joined, left, scope, check, number):
+            continue
         if membership is None:
             plan.memberships_new.append((kk, code, joined, left))
         elif (membership.joined_on, membership.left_on) != (joined, left):
@@ -361,6 +452,27 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
             plan.memberships_changed.append(membership)
         else:
             plan.unchanged += 1
+
+
+def _dated_into_a_closed_month(membership, joined, left, scope: Scope, check: Checker, number) -> bool:
+    """A new or moved joining or leaving date on or before the last day of a closed month
+    would change that month's register: refused, as on the registration form."""
+    was_joined, was_left = (None, None) if membership is None else (membership.joined_on, membership.left_on)
+    refused = False
+    for column, new, old in [("Tanggal Bergabung", joined, was_joined), ("Tanggal Keluar", left, was_left)]:
+        if membership is not None and new == old:
+            continue
+        closed = max(filter(None, [scope.closed_from(new), scope.closed_from(old)]), default=None)
+        if closed:
+            check.error("Keluarga", number, column, closed_by_date(closed))
+            refused = True
+    return refused
+
+
+def _closed_for(scope: Scope, households, kk: str, period: dt.date) -> bool:
+    """A month's reading or status may not change when the month is closed to the importer,
+    except the past of a family this import adds (its joining is after every closed month)."""
+    return scope.closed_month(period) and households[kk].pk is not None
 
 
 def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: Checker):
@@ -384,7 +496,8 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
     parsed: dict[tuple[str, dt.date], tuple[int, int]] = {}
     for number, kk, period, amount in checked:
         if kk not in households:
-            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
             continue
         if kk not in on_sheet and households[kk].pk not in visible:
             check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
@@ -404,7 +517,9 @@ def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: 
             current[(ids[household_id], period)] = (pk, household_id, amount)
     for (kk, period), (number, amount) in parsed.items():
         found = current.get((kk, period))
-        if found is None:
+        if (found is None or found[2] != amount) and _closed_for(scope, households, kk, period):
+            check.error(sheet, number, "Periode", closed_month(period))
+        elif found is None:
             check.plan.readings_new.append((kk, period, amount))
         elif found[2] == amount:
             check.plan.unchanged += 1
@@ -428,7 +543,8 @@ def _group_code(sheet, number, value, groups: dict[str, Group], scope: Scope, ch
     if not code:
         check.error(sheet, number, "Kode Kelompok", _("Required."))
     elif code not in groups:
-        check.error(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."))
+        check.failed_row(sheet, number, "Kode Kelompok", _("Unknown group: add it on the Kelompok sheet."),
+                         table=check.failed_groups, key=code)
     elif groups[code].pk is not None and not scope.may_use_group(code):
         check.error(sheet, number, "Kode Kelompok", _("This group is not one of yours."))
     else:
@@ -487,7 +603,9 @@ def _plan_meetings(rows, groups: dict[str, Group], scope: Scope, check: Checker)
     current = _meetings_in_db(groups, set(parsed))
     for key, (number, (mode, topic)) in parsed.items():
         meeting = current.get(key)
-        if meeting is None:
+        if (meeting is None or (meeting.mode, meeting.topic) != (mode, topic)) and scope.closed_month(key[1]):
+            check.error(sheet, number, "Tanggal", closed_month(key[1].replace(day=1)))
+        elif meeting is None:
             check.plan.meetings_new.append((*key, mode, topic))
         elif (meeting.mode, meeting.topic) != (mode, topic):
             meeting.mode, meeting.topic = mode, topic
@@ -523,7 +641,8 @@ def _plan_attendance(rows, groups, households, memberships, meetings_on_sheet, s
             check.error(sheet, number, "Tanggal", _("This group has no meeting on this date: add it on the Pertemuan sheet."))
             continue
         if kk not in households:
-            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
             continue
         joined, left = spans.get((kk, code), (None, None))
         if joined is None or joined > day or (left is not None and left <= day):
@@ -535,6 +654,8 @@ def _plan_attendance(rows, groups, households, memberships, meetings_on_sheet, s
         meeting, household = in_db.get((code, day)), households[kk]
         if meeting and household.pk and (meeting.pk, household.pk) in present:
             check.plan.unchanged += 1
+        elif scope.closed_month(day):
+            check.error(sheet, number, "Tanggal", closed_month(day.replace(day=1)))
         else:
             check.plan.attendance_new.append((code, day, kk))
 
@@ -584,7 +705,8 @@ def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
     parsed: dict[tuple[str, dt.date], tuple[int, tuple]] = {}
     for number, kk, period, status in checked:
         if kk not in households:
-            check.error(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."))
+            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
         elif kk not in on_sheet and households[kk].pk not in visible:
             check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
         elif (kk, period) in parsed and parsed[(kk, period)][1] != status:
@@ -595,6 +717,9 @@ def _plan_statuses(rows, households, methods, scope: Scope, check: Checker):
     history = _status_history(households, {kk for kk, _ in parsed})
     for (kk, period), (number, status) in parsed.items():
         found = history.setdefault(kk, {}).get(period)
+        if (found is None or found[1:] != status) and _closed_for(scope, households, kk, period):
+            check.error(sheet, number, "Periode", closed_month(period))
+            continue
         if found is None:
             check.plan.statuses_new.append((kk, period, *status))
         elif found[1:] == status:
@@ -729,6 +854,7 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         )
     _apply_meetings(plan, ids, user=user, now=now)
     _apply_statuses(plan, ids, history)
+    profile_sheet.apply_profiles(plan, user=user)
     touched = (
         {h.pk for h in plan.households_changed}
         | {ids[kk] for kk, *_ in plan.memberships_new}

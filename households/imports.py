@@ -25,7 +25,7 @@ def store_upload(request, upload) -> str:
     """Save the uploaded file under a random token that only this session may use."""
     forget_old_files()
     token = secrets.token_urlsafe(16)
-    path = _dir() / f"{token}.xlsx"
+    path = _dir() / f"{token}.xlsx"  # an .ods or .xls too: the reader goes by content (workbook.open_calamine)
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:  # whole NIKs: the app's user only
         for chunk in upload.chunks():
             f.write(chunk)
@@ -43,19 +43,22 @@ def upload_path(request, token: str) -> Path | None:
 
 def save_problems(token: str, log: ProblemLog) -> None:
     """The problems kept (at most MAX_PROBLEMS) and how many there were, for the error copy."""
-    data = {"total": log.total, "problems": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.problems]}
+    data = {"total": log.total, "problems": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.problems],
+            "summaries": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.summaries]}
     (_dir() / f"{token}.json").write_text(json.dumps(data), encoding="utf-8")
 
 
-def load_problems(token: str) -> tuple[list[Problem], int]:
-    """The problems saved for an upload, and how many there were in all."""
+def load_problems(token: str) -> tuple[list[Problem], int, list[Problem]]:
+    """The problems saved for an upload, how many there were in all, and the lines that sum
+    up a cause shared by many rows."""
     path = _dir() / f"{token}.json"
     if not path.exists():
-        return [], 0
+        return [], 0, []
     data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, list):  # saved before the problems were capped
         data = {"total": len(data), "problems": data}
-    return [Problem(*row) for row in data["problems"]], data["total"]
+    return ([Problem(*row) for row in data["problems"]], data["total"],
+            [Problem(*row) for row in data.get("summaries", [])])
 
 
 def discard(token: str) -> None:

@@ -422,3 +422,122 @@ class MonthlyReport(models.Model):
 
     def __str__(self):
         return f"{self.group_id} {self.period:%Y-%m}"
+
+
+# A group's data by year (SPEC section 9, after BKKBN's K/0/UPPKA): officers, business,
+# capital by source, marketing channels, turnover. Codes and their order are the contract
+# of the Data Kelompok sheet.
+
+
+class BusinessField(models.TextChoices):
+    OLAHAN_PANGAN = "OLAHAN_PANGAN", _("Food processing")
+    KERAJINAN = "KERAJINAN", _("Crafts")
+    PERDAGANGAN = "PERDAGANGAN", _("Trade")
+    PERTANIAN_PETERNAKAN = "PERTANIAN_PETERNAKAN", _("Farming and livestock")
+    PERIKANAN = "PERIKANAN", _("Fisheries")
+    JASA = "JASA", _("Services")
+    SIMPAN_PINJAM = "SIMPAN_PINJAM", _("Savings and loans")
+    LAINNYA = "LAINNYA", _("Other")
+
+
+# (code, model field, label): capital by source and marketing channels, in SPEC order.
+CAPITAL_SOURCES = [
+    ("SENDIRI", "capital_own", _("Members' own")),
+    ("KUR_BANK", "capital_bank", _("KUR / bank loan")),
+    ("BANTUAN_PEMERINTAH", "capital_government", _("Government aid")),
+    ("BAZNAS", "capital_baznas", "BAZNAS"),
+    ("KOPERASI", "capital_cooperative", _("Cooperative")),
+    ("LAINNYA", "capital_other", _("Other sources")),
+]
+CHANNELS = [
+    ("PASAR_LOKAL", "sells_local_market", _("Local market")),
+    ("TOKO_KIOS", "sells_shops", _("Shops and kiosks")),
+    ("LANGSUNG", "sells_direct", _("Directly to consumers")),
+    ("ONLINE", "sells_online", _("Online")),
+    ("PENGEPUL", "sells_traders", _("Traders (pengepul)")),
+    ("LAINNYA", "sells_other", _("Other channels")),
+]
+OFFICERS = ["chair", "secretary", "treasurer"]
+
+
+class GroupProfileQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(group__in=Group.objects.visible_to(user))
+
+
+class GroupProfile(models.Model):
+    """A group's yearly data, as of 1 January of ``year``; corrected in place through the
+    year, every version kept in the history."""
+
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="profiles")
+    year = models.PositiveSmallIntegerField(_("year"))
+    sk_number = models.CharField(_("decree (SK) number"), max_length=100, blank=True)
+    sk_date = models.DateField(_("decree (SK) date"), null=True, blank=True)
+    chair = models.ForeignKey(
+        Household, verbose_name=_("chair"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    secretary = models.ForeignKey(
+        Household, verbose_name=_("secretary"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    treasurer = models.ForeignKey(
+        Household, verbose_name=_("treasurer"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    business_field = models.CharField(_("business field"), max_length=24, choices=BusinessField.choices)
+    products = models.CharField(_("products"), max_length=300, blank=True)
+    capital_own = models.PositiveBigIntegerField(_("capital: members' own"), default=0)
+    capital_bank = models.PositiveBigIntegerField(_("capital: KUR / bank loan"), default=0)
+    capital_government = models.PositiveBigIntegerField(_("capital: government aid"), default=0)
+    capital_baznas = models.PositiveBigIntegerField(_("capital: BAZNAS"), default=0)
+    capital_cooperative = models.PositiveBigIntegerField(_("capital: cooperative"), default=0)
+    capital_other = models.PositiveBigIntegerField(_("capital: other sources"), default=0)
+    sells_local_market = models.BooleanField(_("sells at the local market"), default=False)
+    sells_shops = models.BooleanField(_("sells through shops and kiosks"), default=False)
+    sells_direct = models.BooleanField(_("sells directly to consumers"), default=False)
+    sells_online = models.BooleanField(_("sells online"), default=False)
+    sells_traders = models.BooleanField(_("sells to traders (pengepul)"), default=False)
+    sells_other = models.BooleanField(_("sells through other channels"), default=False)
+    turnover = models.PositiveBigIntegerField(_("average monthly turnover"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
+
+    objects = GroupProfileQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["group", "-year"]
+        verbose_name = _("group data by year")
+        verbose_name_plural = _("group data by year")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "year"], name="one_profile_per_group_year",
+                violation_error_message=_("This group already has its data for this year."),
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="profile_year_plausible"),
+            models.CheckConstraint(
+                condition=Q(business_field__in=BusinessField.values), name="profile_business_field_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id} {self.year}"
+
+    @property
+    def channels(self) -> list[str]:
+        """The marketing channels' codes, in SPEC order."""
+        return [code for code, name, _label in CHANNELS if getattr(self, name)]
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return [str(label) for _code, name, label in CHANNELS if getattr(self, name)]
+
+    @property
+    def capital(self) -> list[tuple[str, str, int]]:
+        """(code, label, Rupiah) per source, in SPEC order."""
+        return [(code, str(label), getattr(self, name)) for code, name, label in CAPITAL_SOURCES]
+
+    @property
+    def capital_total(self) -> int:
+        return sum(getattr(self, name) for _code, name, _label in CAPITAL_SOURCES)

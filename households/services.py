@@ -44,10 +44,20 @@ def check_open_from(*, user, day: dt.date, field: str) -> None:
         return
     closed = ClosedMonth.objects.filter(period__gte=month_of(day)).order_by("-period").first()
     if closed:
-        raise ValidationError({field: _(
-            "%(month)s is closed: a date on or before its last day would change its register. "
-            "Choose a later date, or ask DPPKB."
-        ) % {"month": date_format(closed.period, "F Y")}})
+        raise ValidationError({field: closed_by_date(closed.period)})
+
+
+def closed_by_date(closed: dt.date) -> str:
+    """Why a date may not fall on or before the last day of the closed month ``closed``."""
+    return _(
+        "%(month)s is closed: a date on or before its last day would change its register. "
+        "Choose a later date, or ask DPPKB."
+    ) % {"month": date_format(closed, "F Y")}
+
+
+def closed_month(period: dt.date) -> str:
+    """Why a closed month's register may not be changed (by anyone but DPPKB)."""
+    return _("%(month)s is closed: only DPPKB can change its register.") % {"month": date_format(period, "F Y")}
 
 
 def check_may_record(*, user, period: dt.date, household_ids) -> None:

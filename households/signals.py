@@ -11,3 +11,4 @@ from django.dispatch import Signal
 personal_data_accessed = Signal()
 
 VIEW_HOUSEHOLD, IMPORT, DOWNLOAD_DATA = "view_household", "import", "download_data"
+PRINT_REGISTER = "print_register"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import import_views, views
+from households import import_views, profile_views, views
 
 app_name = "households"
 
@@ -11,7 +11,9 @@ urlpatterns = [
     path("kelompok/<str:code>/isian/<str:month>/", views.entry_sheet, name="entry_sheet"),
     path("kelompok/<str:code>/isian/<str:month>/pertemuan/", views.add_meeting, name="add_meeting"),
     path("kelompok/<str:code>/isian/<str:month>/lapor/", views.submit_month, name="submit_month"),
+    path("kelompok/<str:code>/isian/<str:month>/register.pdf", views.register_print, name="register_print"),
     path("kelompok/<str:code>/daftar/", views.register, name="register"),
+    path("kelompok/<str:code>/data/<int:year>/", profile_views.profile, name="profile"),
     path("keluarga/<int:pk>/", views.detail, name="detail"),
     path("keluarga/<int:pk>/keluar/<int:membership_pk>/", views.leave, name="leave"),
     path("keluarga/<int:pk>/status/", views.set_active, name="set_active"),

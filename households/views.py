@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 from groups.models import Group
 from groups.shortcuts import get_group_for
 from households import register as monthly_register
-from households import services, signals
+from households import printing, services, signals
 from households.forms import EntrySheetForm, HouseholdForm, JoinForm, KkSearchForm, LeaveForm, MeetingForm, error_text
 from households.history import change_history
 from households.figures import HouseholdFigures
 from households.models import ClosedMonth, Household, IncomeReading, Membership, MemberFigures, MonthlyReport
 from households.parsing import parse_period
+from households.profiles import profile_card
 from uppka.months import month_after, month_before, months_back, this_month
 from households.sheet import active_members, month_meetings, reporting_month, sheet_rows
 
@@ -41,6 +42,22 @@ def _period_or_404(text: str) -> dt.date:
         return parse_period(text)
     except ValidationError as e:
         raise Http404(e.messages[0]) from e
+
+
+@login_required
+def register_print(request, code, month):
+    """The group's monthly register as an A4 PDF to sign and hand in (SPEC section 8): for
+    everyone who may see the group. It names the families, so the access log records it."""
+    group = get_group_for(request.user, code)
+    period = _period_or_404(month)
+    if period > this_month():
+        raise Http404(_("That month has not happened yet."))
+    signals.personal_data_accessed.send(
+        register_print, request=request, action=signals.PRINT_REGISTER, target=f"{group.code} {period:%Y-%m}"
+    )
+    response = HttpResponse(printing.register_pdf(group, period), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="register-{group.code.lower()}-{period:%Y-%m}.pdf"'
+    return response
 
 
 @login_required
@@ -82,6 +99,7 @@ def group_members(request, code):
         "today": today,
         "can_edit": _can_edit(request.user, group),
         "period": reporting_month(),
+        **profile_card(group, request.user),
     }
     return render(request, "households/group_members.html", context)
 

@@ -8,8 +8,11 @@ Sheet and column names are a contract with other offices' tools: fixed Indonesia
 """
 
 import datetime as dt
+import os
 import re
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -20,9 +23,10 @@ from python_calamine import CalamineWorkbook
 from households.identity import nik_warnings, validate_kk, validate_nik
 from households.models import KbMethod, KbReason, MeetingMode
 from households.parsing import parse_amount
-from households.xlsx_limits import MAX_FORMULAS, SheetCheck, check_workbook, not_readable
+from households.xlsx_limits import MAX_FORMULAS, SheetCheck, check_workbook, not_readable, workbook_kind
 from households.xlsx_limits import WorkbookError as WorkbookError  # raised by read_workbook, importable from here
 from uppka.formats import format_number
+from uppka.scratch import scratch_dir
 
 EMPTY_ROWS_BEFORE_STOP = 1_000  # a sheet "with a million empty rows" is read only this far
 MAX_PROBLEMS = 1_000  # problems kept (all are counted): the page, the saved list and the error copy show these
@@ -54,8 +58,18 @@ SHEETS = {
     "Pertemuan": [Column("Kode Kelompok"), Column("Tanggal"), Column("Cara"), Column("Topik")],
     "Kehadiran": [Column("Kode Kelompok"), Column("Tanggal"), Column("No KK")],
     "Status KB": [Column("No KK"), Column("Periode"), Column("Metode KB"), Column("Alasan", required=False)],
+    # Each group's data by year (SPEC section 9), read by households/profile_sheet.py.
+    "Data Kelompok": [
+        Column("Tahun"), Column("Kode Kelompok"), Column("Nomor SK", required=False), Column("Tanggal SK", required=False),
+        Column("No KK Ketua", required=False), Column("No KK Sekretaris", required=False),
+        Column("No KK Bendahara", required=False), Column("Bidang Usaha"), Column("Produk", required=False),
+        *(Column(name, required=False) for name in (
+            "Modal Sendiri (Rp)", "Modal KUR/Bank (Rp)", "Modal Bantuan Pemerintah (Rp)", "Modal BAZNAS (Rp)",
+            "Modal Koperasi (Rp)", "Modal Lainnya (Rp)")),
+        Column("Pemasaran", required=False), Column("Omzet per Bulan (Rp)", required=False),
+    ],
 }
-OPTIONAL_SHEETS = {"Pertemuan", "Kehadiran", "Status KB"}
+OPTIONAL_SHEETS = {"Pertemuan", "Kehadiran", "Status KB", "Data Kelompok"}
 
 
 def normalize_header(text) -> str:
@@ -93,6 +107,9 @@ class ProblemLog:
         self._errors: list[Problem] = []
         self._warnings: list[Problem] = []
         self.error_count = self.warning_count = 0
+        # One line per cause shared by many rows (a whole column stored as numbers), shown
+        # before the rows; not counted as problems of their own.
+        self.summaries: list[Problem] = []
 
     def add(self, problem: Problem) -> None:
         if problem.warning:
@@ -107,6 +124,7 @@ class ProblemLog:
     def copy(self) -> "ProblemLog":
         log = ProblemLog(self.limit)
         log._errors, log._warnings = list(self._errors), list(self._warnings)
+        log.summaries = list(self.summaries)
         log.error_count, log.warning_count = self.error_count, self.warning_count
         return log
 
@@ -141,7 +159,7 @@ class Sheets:
 
 def read_workbook(path) -> Sheets:
     """Read the sheets' rows by header name (a missing optional sheet is no problem). Raises WorkbookError when the file is not
-    a readable .xlsx or is beyond the upload limits (households/xlsx_limits.py); everything
+    a readable workbook (.xlsx, .ods or .xls) or is beyond the upload limits (households/xlsx_limits.py); everything
     else (missing sheets or columns, formulas, merged cells) becomes a Problem.
 
     Values come from python-calamine (several times faster than openpyxl on big sheets), once
@@ -149,8 +167,11 @@ def read_workbook(path) -> Sheets:
     their cached values).
     """
     checks = check_workbook(path)
-    with calamine_errors():
-        book = CalamineWorkbook.from_path(str(path))
+    with open_calamine(path) as book:
+        return _read_book(book, checks)
+
+
+def _read_book(book, checks) -> Sheets:
     result = Sheets()
     titles = {normalize_header(title): title for title in book.sheet_names}
     for sheet_name, columns in SHEETS.items():
@@ -162,12 +183,34 @@ def read_workbook(path) -> Sheets:
             continue
         with calamine_errors():
             sheet = book.get_sheet_by_name(title)
-        if sheet.merged_cell_ranges:
+        if sheet.merged_cell_ranges or checks.get(title, SheetCheck()).merged:
             result.log.add(Problem(sheet_name, 0, "", _("This sheet has merged cells; unmerge all cells and upload again.")))
             continue
         result.rows[sheet_name] = _read_sheet(sheet, sheet_name, columns, checks.get(title, SheetCheck()), result.log)
         del sheet  # calamine keeps a sheet whole: let it go before the next one
     return result
+
+
+@contextmanager
+def open_calamine(path):
+    """The workbook opened by calamine with the reader for what the file holds (calamine picks
+    its reader by the file's extension, and an upload's name may lie): under another name, a
+    link with the right extension is made in the private scratch folder for the opening."""
+    kind = workbook_kind(path)
+    path = Path(path)
+    if path.suffix.lower() == f".{kind}":
+        with calamine_errors():
+            book = CalamineWorkbook.from_path(str(path))
+    else:
+        with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
+            link = Path(folder) / f"workbook.{kind}"
+            os.symlink(path.resolve(), link)
+            with calamine_errors():
+                book = CalamineWorkbook.from_path(str(link))
+    try:
+        yield book
+    finally:
+        book.close()
 
 
 @contextmanager
@@ -246,20 +289,37 @@ def _cell(values, index):
 # Cell conversions: each returns a value or raises ValidationError with an Indonesian message.
 
 
+STORED_AS_NUMBER = "stored_as_number"  # the code of that refusal: the checker sums them up per column
+
+
 def identity_number(value, *, label: str) -> str:
-    """KK or NIK as text. A number cell is refused: Excel keeps 15 significant digits, so
-    the 16th may already be lost and the stored number cannot be trusted."""
+    """KK or NIK as text. A number cell is refused: spreadsheet programs keep 15 significant
+    digits, so the 16th may already be lost and the stored number cannot be trusted."""
     if value is None or value == "":
         raise ValidationError(_("Required."))
     if isinstance(value, (bool, int, float)):
         raise ValidationError(capfirst(
-            _("The %(label)s is stored as a number, so Excel may already have changed its last digit. "
-              "Format the column as Text and type the number again.") % {"label": label}
-        ))
+            _("The %(label)s is stored as a number: its last digit may already have changed (see the note on the "
+              "whole column).") % {"label": label}
+        ), code=STORED_AS_NUMBER)
     return re.sub(r"[\s.\-]", "", str(value))
 
 
+def loose_identity(value) -> str:
+    """A KK as the other sheets would write it, even when this cell was refused (a number):
+    to tell a row that its family's row has problems, instead of calling the family unknown."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"[\s.\-]", "", str(value if value is not None else ""))
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})")
+_YEAR_FIRST = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})")
+
+
 def date_cell(value, *, required: bool = True) -> dt.date | None:
+    """A date cell, or a date written as text: year first (2021-02-13, 2021/02/13) or day first
+    as Indonesians write it (13/02/2021, 5-2-2021, 5.2.2021), never month first."""
     if value is None or value == "":
         if required:
             raise ValidationError(_("Required."))
@@ -269,14 +329,26 @@ def date_cell(value, *, required: bool = True) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError(_("Write the date as a date cell or as YYYY-MM-DD text, for example 2021-02-05."))
+        text = value.strip()
+        if match := _YEAR_FIRST.fullmatch(text):
+            year, month, day = int(match[1]), int(match[3]), int(match[4])
+        elif match := _DAY_FIRST.fullmatch(text):
+            day, month, year = int(match[1]), int(match[3]), int(match[4])
+        else:
+            match = None
+        if match:
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                raise ValidationError(_("There is no such date: %(text)s (day %(day)s, month %(month)s).")
+                                      % {"text": text, "day": day, "month": month}) from None
+    raise ValidationError(_("Write the date as a date cell, as YYYY-MM-DD text (2021-02-05) or day first "
+                            "(05/02/2021)."))
 
 
 def period_cell(value) -> dt.date:
+    if value is None or value == "":
+        raise ValidationError(_("Required."))
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -288,6 +360,8 @@ def period_cell(value) -> dt.date:
 
 
 def whole_number(value, *, minimum: int, maximum: int) -> int:
+    if value is None or value == "":
+        raise ValidationError(_("Required."))
     if isinstance(value, bool):
         raise ValidationError(_("Must be a whole number."))
     if isinstance(value, float) and value.is_integer():
@@ -329,6 +403,8 @@ def amount_cell(value) -> int:
 
 def kb_method_cell(value) -> str:
     code = str(value or "").strip().upper()
+    if not code:
+        raise ValidationError(_("Required."))
     if code not in KbMethod.values:
         raise ValidationError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(KbMethod.values)})
     return code
@@ -355,6 +431,8 @@ MEETING_MODES = {normalize_header(label): mode for mode, label in (
 def meeting_mode_cell(value) -> str:
     """``Tatap Muka`` or ``Virtual``, matched like headers (case, spaces and underscores
     ignored, so the stored codes TATAP_MUKA and VIRTUAL are read too)."""
+    if not as_text(value):
+        raise ValidationError(_("Required."))
     mode = MEETING_MODES.get(normalize_header(as_text(value)))
     if mode is None:
         raise ValidationError(_("Choose one of: %(choices)s.") % {"choices": "Tatap Muka, Virtual"})

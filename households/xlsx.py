@@ -7,17 +7,20 @@ from collections import defaultdict
 from contextlib import contextmanager
 
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook
 
 from groups.models import GroupType, Kelurahan, Opd
-from households.models import IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership
-from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header
+from households.models import (
+    CAPITAL_SOURCES, CHANNELS, BusinessField, GroupProfile, IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership,
+)
+from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header, open_calamine
 from households.xlsx_limits import WorkbookError, check_workbook
 from uppka.formats import format_number
 from uppka.scratch import xlsx_workbook
 
-TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode"}
-DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar", "Tanggal"}
+TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode",
+                "No KK Ketua", "No KK Sekretaris", "No KK Bendahara"}
+TEXT_KEYS = {normalize_header(name) for name in TEXT_COLUMNS}
+DATE_COLUMNS = {"Tanggal Dibentuk", "Tanggal Bergabung", "Tanggal Keluar", "Tanggal", "Tanggal SK"}
 MODE_NAMES = {MeetingMode.TATAP_MUKA: "Tatap Muka", MeetingMode.VIRTUAL: "Virtual"}  # as the Cara column is written
 EXAMPLES = {
     "Kelompok": ["KWT-0001", "KWT Melati", "KWT", "DISTAN", "73.73.01.1001", "2021-02-05", "sayur organik", ""],
@@ -27,6 +30,8 @@ EXAMPLES = {
     "Pertemuan": ["KWT-0001", "2021-03-10", "Tatap Muka", "Pengolahan sayur organik"],
     "Kehadiran": ["KWT-0001", "2021-03-10", "7373010502210001"],
     "Status KB": ["7373010502210001", "2021-03", "TIDAK", "HAMIL"],
+    "Data Kelompok": ["2022", "KWT-0001", "12/SK/UPPKA/2021", "2021-02-10", "7373010502210001", "", "", "OLAHAN_PANGAN",
+                      "keripik sayur", 2500000, 0, 5000000, 0, 0, 0, "PASAR_LOKAL, ONLINE", 1250000],
 }
 ERROR_HEADER = "Kesalahan"
 
@@ -69,17 +74,15 @@ def write_template(out) -> None:
     with _book(out) as (book, formats):
         for name in SHEETS:
             sheet, columns = _data_sheet(book, formats, name)
-            if "Metode KB" in columns:
-                sheet.data_validation(1, columns.index("Metode KB"), 50_000, columns.index("Metode KB"),
-                                      {"validate": "list", "source": KbMethod.values})
-            for column, values in (("Cara", list(MODE_NAMES.values())), ("Alasan", KbReason.values)):
+            codes = list(GroupType.objects.order_by("code").values_list("code", flat=True))
+            for column, values in (("Metode KB", KbMethod.values), ("Cara", list(MODE_NAMES.values())),
+                                   ("Alasan", KbReason.values), ("Jenis Kelompok", codes)):
                 if column in columns:
-                    sheet.data_validation(1, columns.index(column), 50_000, columns.index(column),
+                    # The whole column: Excel and an .ods keep it so. A LibreOffice save as .xlsx keeps a
+                    # list only down to 1,000 rows below the last filled one (Calc 7.4); the import checks
+                    # these values anyway and names the allowed ones.
+                    sheet.data_validation(1, columns.index(column), LAST_ROW, columns.index(column),
                                           {"validate": "list", "source": values})
-            if "Jenis Kelompok" in columns:
-                codes = list(GroupType.objects.order_by("code").values_list("code", flat=True))
-                sheet.data_validation(1, columns.index("Jenis Kelompok"), 50_000, columns.index("Jenis Kelompok"),
-                                      {"validate": "list", "source": codes})
         guide = book.add_worksheet("Petunjuk")
         guide.set_landscape()
         guide.fit_to_pages(1, 0)
@@ -87,7 +90,17 @@ def write_template(out) -> None:
         guide.set_column(1, 12, 20)
         lines = [
             ("Cara mengisi", "Isi lembar Kelompok, Keluarga dan Pendapatan mulai baris 2. Baris judul jangan diubah."),
-            ("", "No KK dan NIK: 16 angka, ketik di kolom berformat Teks. Tanggal: sel tanggal atau teks TTTT-BB-HH."),
+            ("", "No KK dan NIK: 16 angka, ketik di kolom berformat Teks. Program lembar kerja (Excel, LibreOffice) "
+                 "menyimpan angka hanya 15 digit, jadi No KK atau NIK yang menjadi angka bisa kehilangan digit terakhir."),
+            ("", "Data dari berkas CSV: buka CSV dengan kolom No KK dan NIK dipilih sebagai Teks di jendela impor, "
+                 "atau salin datanya ke templat ini."),
+            ("Tanggal", "Paling aman ditulis sebagai teks TTTT-BB-HH (2021-02-13): tidak ada program yang salah membacanya."),
+            ("", "Tanggal dengan hari di depan (13/02/2021, 5-2-2021) juga dibaca, bila tetap berupa teks. Tetapi program "
+                 "lembar kerja berbahasa Inggris mengubah 05/02/2021 menjadi tanggal 2 Mei 2021 (bulan di depan), dan "
+                 "kesalahan itu tidak terlihat lagi oleh aplikasi ini."),
+            ("Daftar pilihan", "Kolom Jenis Kelompok, Metode KB, Cara dan Alasan punya daftar pilihan. LibreOffice yang "
+                 "menyimpan sebagai .xlsx hanya mempertahankannya sampai 1.000 baris di bawah baris terakhir yang terisi; "
+                 "simpan sebagai .ods agar tetap ada di semua baris. Isinya tetap diperiksa saat impor."),
             ("", "Periode: TTTT-BB. Pendapatan: Rupiah per bulan, bilangan bulat. Tanggal Keluar dan Tim Kerja boleh kosong."),
             ("", "Satu baris Keluarga = satu keanggotaan; KK yang sama boleh muncul di beberapa kelompok."),
             ("Register bulanan", "Lembar Pertemuan, Kehadiran dan Status KB boleh kosong atau dihapus."),
@@ -95,6 +108,8 @@ def write_template(out) -> None:
             ("", "Kehadiran: anggota aktif kelompok pada tanggal pertemuan (di lembar Pertemuan atau sudah tercatat)."),
             ("", "Status KB: satu baris per KK dan periode; Alasan diisi hanya bila Metode KB TIDAK. Metode KB di "
                  "lembar Keluarga harus sama dengan status KB terakhir keluarga itu."),
+            ("Data Kelompok", "Boleh kosong atau dihapus. Satu baris per kelompok dan tahun (data per 1 Januari); pengurus "
+                              "ditulis dengan No KK anggota kelompok; Modal kosong = 0; Pemasaran: kode dipisah koma."),
         ]
         row = 0
         for label, text in lines:
@@ -113,6 +128,8 @@ def write_template(out) -> None:
             ("Metode KB", [(value, str(label)) for value, label in KbMethod.choices]),
             ("Cara", [(name, str(MeetingMode(mode).label)) for mode, name in MODE_NAMES.items()]),
             ("Alasan", [(value, str(label)) for value, label in KbReason.choices]),
+            ("Bidang Usaha", [(value, str(label)) for value, label in BusinessField.choices]),
+            ("Pemasaran", [(code, str(label)) for code, _name, label in CHANNELS]),
             ("Kode Kelurahan", Kelurahan.objects.order_by("code").values_list("code", "name")),
         ]
         for label, values in allowed:
@@ -124,23 +141,30 @@ def write_template(out) -> None:
                 row += 1
 
 
-def write_error_copy(source, problems: list[Problem], out, *, total: int | None = None) -> None:
-    """The uploaded workbook with a Kesalahan column on every row that has problems, after a
-    first sheet listing them; ``total`` is how many there were when only the first were kept.
+def write_error_copy(source, problems: list[Problem], out, *, total: int | None = None,
+                     summaries: list[Problem] = ()) -> None:
+    """The uploaded workbook (.xlsx, .ods or .xls) as an .xlsx with a Kesalahan column on every
+    row that has problems, after a first sheet listing them, led by the ``summaries`` (one line
+    per cause shared by a whole column); ``total`` is how many there were when only the first
+    were kept. Columns headed like the import's KK, NIK and code columns are formatted as
+    text, so that what the user types there keeps every digit.
 
     The file on disk is checked against the upload limits again (households/xlsx_limits.py),
     then read with calamine, every sheet (ten times faster than openpyxl's streaming reader;
     formulas come back as their cached values). Raises WorkbookError when it cannot be read.
     """
     check_workbook(source)
-    with calamine_errors():
-        original = CalamineWorkbook.from_path(str(source))
-        titles = original.sheet_names
+    with open_calamine(source) as original:
+        _write_copy(original, problems, out, total, summaries)
+
+
+def _write_copy(original, problems, out, total, summaries):
+    titles = original.sheet_names
     by_row = defaultdict(list)
     for problem in problems:
         by_row[(normalize_header(problem.sheet), problem.row)].append(problem.line())
     with _book(out) as (book, formats):
-        _write_problem_list(book, formats, problems, total)
+        _write_problem_list(book, formats, problems, total, summaries)
         for title, name in zip(titles, _sheet_names(titles)):
             copy, written = book.add_worksheet(name), [0]
             try:
@@ -153,7 +177,7 @@ def write_error_copy(source, problems: list[Problem], out, *, total: int | None 
             sheet = None  # calamine keeps a sheet whole: let it go before the next one
 
 
-def _write_problem_list(book, formats, problems, total):
+def _write_problem_list(book, formats, problems, total, summaries=()):
     summary = book.add_worksheet(ERROR_HEADER)
     summary.set_column(0, 0, 14)
     summary.set_column(1, 1, 8)
@@ -165,6 +189,9 @@ def _write_problem_list(book, formats, problems, total):
                              % {"shown": format_number(len(problems)), "total": format_number(total)}, formats["bold"])
         top = 1
     summary.write_row(top, 0, ["Lembar", "Baris", "Kolom", "Pesan"], formats["head"])
+    for line in summaries:  # a cause shared by a whole column, before its rows
+        top += 1
+        summary.write_row(top, 0, [line.sheet, "", line.column, line.message], formats["error"])
     for index, problem in enumerate(problems, start=top + 1):
         summary.write_row(index, 0, [problem.sheet, problem.row or "", problem.column,
                                      ("Peringatan: " if problem.warning else "") + problem.message])
@@ -176,16 +203,22 @@ def _copy_sheet(sheet, copy, formats, by_row, key, written):
     the rows copied (calamine converts values row by row, and may fail on one)."""
     first_column = sheet.start[1] if sheet.start else 0
     width = sheet.width
-    rows, number = iter(calamine_rows(sheet)), 0
+    rows, number, text_columns = iter(calamine_rows(sheet)), 0, None
     while True:
         with calamine_errors():  # only calamine's own failures: a full disk is not an unreadable sheet
             values = next(rows, None)
         if values is None:
             break
         number += 1
+        if text_columns is None and any(str(v).strip() for v in values):  # the header row
+            text_columns = {first_column + i for i, value in enumerate(values) if normalize_header(value) in TEXT_KEYS}
+            for column in text_columns:
+                copy.set_column(column, column, 22, formats["text"])
         for index, value in enumerate(values):
             if value is not None and value != "":
-                _write_cell(copy, number - 1, first_column + index, value, formats)
+                column = first_column + index
+                _write_cell(copy, number - 1, column, value, formats,
+                            text=number > 1 and text_columns is not None and column in text_columns)
         if number == 1:
             copy.write_string(0, first_column + max(width, 1), ERROR_HEADER, formats["head"])
         elif messages := by_row.get((key, number)):
@@ -211,8 +244,16 @@ def _sheet_names(titles) -> list[str]:
     return names
 
 
-def _write_cell(sheet, row, column, value, formats):
+def _write_cell(sheet, row, column, value, formats, *, text=False):
+    """One value; ``text``: the cell is in a KK, NIK or code column, formatted as text so that
+    what is typed over it keeps every digit (a number already there stays a number)."""
     if value is None or value == "":
+        return
+    if text and not isinstance(value, (dt.date, bool)):
+        if isinstance(value, str):
+            sheet.write_string(row, column, value, formats["text"])
+        else:
+            sheet.write_number(row, column, value, formats["text"])
         return
     if isinstance(value, dt.datetime):
         sheet.write_datetime(row, column, value, formats["date"])
@@ -227,6 +268,7 @@ def _write_cell(sheet, row, column, value, formats):
 
 
 MAX_DATA_ROWS = 1_048_575
+LAST_ROW = 1_048_575  # the last row of a sheet, counted from 0
 
 
 class TooManyRows(Exception):
@@ -267,6 +309,23 @@ def write_data(out, *, groups, since: dt.date) -> None:
             _write_cell(sheet, number, 1, f"{period:%Y-%m}", formats)
             _write_cell(sheet, number, 2, amount, formats)
         _write_register(book, formats, meetings, attendance, statuses)
+        _write_profiles(book, formats, GroupProfile.objects.filter(group__in=groups))
+
+
+def _write_profiles(book, formats, profiles):
+    """Each group's data by year (SPEC section 9) in the import layout: officers by KK."""
+    sheet, _columns = _data_sheet(book, formats, "Data Kelompok")
+    capital = [field for _code, field, _label in CAPITAL_SOURCES]
+    rows = profiles.order_by("group__code", "year").values_list(
+        "year", "group__code", "sk_number", "sk_date", "chair__kk_number", "secretary__kk_number",
+        "treasurer__kk_number", "business_field", "products", *capital, *(field for _c, field, _l in CHANNELS),
+        "turnover",
+    )
+    for number, row in enumerate(rows.iterator(chunk_size=5_000), start=1):
+        head, money, sells, turnover = row[:9], row[9:9 + len(capital)], row[9 + len(capital):-1], row[-1]
+        channels = ", ".join(code for (code, _field, _label), on in zip(CHANNELS, sells) if on)
+        for column, value in enumerate([*head, *money, channels, turnover]):
+            _write_cell(sheet, number, column, value, formats)
 
 
 def _write_register(book, formats, meetings, attendance, statuses):

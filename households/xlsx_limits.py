@@ -59,7 +59,42 @@ class WorkbookError(Exception):
 
 
 def not_readable() -> WorkbookError:
-    return WorkbookError(_("This file is not an Excel workbook (.xlsx) that can be read."))
+    return WorkbookError(_("This file is not a workbook that can be read (.xlsx, .ods or .xls). Open it in a "
+                           "spreadsheet program (Excel, LibreOffice), save it as .xlsx and upload the new file."))
+
+
+def password_protected() -> WorkbookError:
+    return WorkbookError(_("The workbook is protected with a password. Open it in a spreadsheet program (Excel, "
+                           "LibreOffice), save it without a password and upload the new file."))
+
+
+KINDS = ("xlsx", "ods", "xls")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def workbook_kind(path) -> str:
+    """"xlsx", "ods" or "xls", from what the file holds (not its name, which may lie);
+    WorkbookError for anything else."""
+    from households.xls_limits import MAGIC
+
+    try:
+        with open(path, "rb") as f:
+            start = f.read(8)
+        if start == MAGIC:
+            return "xls"
+        if not start.startswith(b"PK"):
+            raise not_readable()
+        with zipfile.ZipFile(path) as archive:
+            names = {info.filename.replace("\\", "/").lower(): info for info in archive.infolist()}
+            if WORKBOOK in names:
+                return "xlsx"
+            if "content.xml" in names and "mimetype" in names and names["mimetype"].file_size < 100:
+                if archive.read(names["mimetype"]).strip() == ODS_MIMETYPE:
+                    return "ods"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError) as e:
+        raise not_readable() from e
+    raise not_readable()
 
 
 @dataclass
@@ -69,17 +104,29 @@ class SheetCheck:
 
     formulas: set[tuple[int, int]] = field(default_factory=set)
     crowded_columns: set[int] = field(default_factory=set)
+    merged: bool = False  # an .ods cell spans others (calamine does not report merged cells there)
 
 
 def check_workbook(path) -> dict[str, SheetCheck]:
     """Check the archive and every XML part in it against the limits; sheet title → SheetCheck.
 
-    Raises WorkbookError with the reason when the file is not a readable .xlsx or is beyond a
-    limit. Calamine may open the file afterwards: it reads the same parts, no bigger than
-    declared (its zip reader refuses more).
+    Raises WorkbookError with the reason when the file is not a readable workbook or is beyond
+    a limit. Calamine may open the file afterwards (as the kind found here, see
+    ``workbook_kind``): it reads the same parts, no bigger than declared (its zip reader
+    refuses more). An .ods is checked by households/ods_limits.py, an .xls by
+    households/xls_limits.py, against the same limits.
     """
+    kind = workbook_kind(path)
+    if kind == "xls":
+        from households.xls_limits import check_xls
+
+        return check_xls(path)
     try:
         with zipfile.ZipFile(path) as archive:
+            if kind == "ods":
+                from households.ods_limits import check_ods
+
+                return check_ods(archive)
             return _check_archive(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError, UnicodeDecodeError) as e:
@@ -87,7 +134,7 @@ def check_workbook(path) -> dict[str, SheetCheck]:
 
 
 def _check_archive(archive: zipfile.ZipFile) -> dict[str, SheetCheck]:
-    parts = _parts(archive)
+    parts = archive_parts(archive)
     budget, strings = _Budget(), array("L")  # strings: the bytes of each shared text, by index
     links = _scan(archive, parts, WORKBOOK_RELS, budget=budget, strings=strings, collect="Relationship")
     sheets = _scan(archive, parts, WORKBOOK, budget=budget, strings=strings, collect="sheet")
@@ -107,13 +154,13 @@ def _check_archive(archive: zipfile.ZipFile) -> dict[str, SheetCheck]:
     return {title: checks.get(part, SheetCheck()) for title, part in titles.items()}
 
 
-def _parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+def archive_parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     """The archive's parts by normalised name (calamine matches names ignoring case and the
     direction of slashes), refusing an archive too big before anything is unpacked."""
     infos = archive.infolist()
     if len(infos) > MAX_PARTS:
-        raise WorkbookError(_("The workbook holds more than %(count)s files inside it. Save it again from Excel, "
-                              "without what the import does not need.") % {"count": format_number(MAX_PARTS)})
+        raise WorkbookError(_("The workbook holds more than %(count)s files inside it. Save it again from a "
+                              "spreadsheet program (Excel, LibreOffice), without what the import does not need.") % {"count": format_number(MAX_PARTS)})
     parts = {}
     for info in infos:
         name = info.filename.replace("\\", "/").lower()
@@ -235,14 +282,15 @@ class _Scanner:
         except pyexpat.ExpatError as e:
             # expat's own words are English: say where, not what
             raise WorkbookError(_("The workbook is damaged (%(where)s, line %(line)s, column %(column)s). Open it in "
-                                  "Excel, save it again and upload the new file.")
+                                  "a spreadsheet program (Excel, LibreOffice), save it again and upload the new file.")
                                 % {"where": self.where, "line": e.lineno, "column": e.offset + 1}) from e
         finally:
             self.parser = None  # the parser holds the handlers, which hold self: free it now, not at the next GC
 
     def _refuse(self, reason):
-        raise WorkbookError(_("The workbook is built in a way Excel never writes (%(where)s: %(reason)s). Open it in "
-                              "Excel, save it again and upload the new file.") % {"where": self.where, "reason": reason})
+        raise WorkbookError(_("The workbook is built in a way spreadsheet programs never write (%(where)s: %(reason)s). "
+                              "Open it in a spreadsheet program (Excel, LibreOffice), save it again and upload the new "
+                              "file.") % {"where": self.where, "reason": reason})
 
     def _declaration(self, *args):
         self._refuse(_("a DTD or entity declaration"))

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from groups.models import Group, GroupType, Kecamatan, Opd
+from groups.models import Group, GroupType, Kecamatan, KecamatanTarget, Opd
 from reports.compute import Summary
 from reports.engine import Figures
 
@@ -68,3 +68,18 @@ def sort_rows(rows: list, sort: str) -> list:
 
 def group_names(ids) -> dict[int, Group]:
     return {g.pk: g for g in Group.objects.filter(pk__in=ids).select_related("team__opd")}
+
+
+def progress_rows(progress, target):
+    """Progress per kecamatan (against its share of the target, when split), OPD and type."""
+    splits = dict(KecamatanTarget.objects.filter(target=target).values_list("kecamatan_id", "households")) if target else {}
+    rows = {"kecamatan": [], "opd": [], "type": []}
+    for kecamatan in Kecamatan.objects.order_by("code"):
+        count = progress.by["kecamatan_id"].get(kecamatan.pk, 0)
+        goal = splits.get(kecamatan.pk)
+        rows["kecamatan"].append((kecamatan.name, count, goal, count * 100 / goal if goal else None))
+    for opd in Opd.objects.filter(pk__in=progress.by["opd_id"].keys()).order_by("code"):
+        rows["opd"].append((opd.code, progress.by["opd_id"][opd.pk], None, None))
+    for kind in GroupType.objects.filter(pk__in=progress.by["type_id"].keys()).order_by("code"):
+        rows["type"].append((kind.name, progress.by["type_id"][kind.pk], None, None))
+    return rows

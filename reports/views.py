@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -13,18 +13,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog, User
-from groups.models import Group, GroupProblem, GroupType, Kecamatan, KecamatanTarget, Opd, Target
+from groups.models import Group, GroupProblem, Opd, Target
 from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.models import ClosedMonth
 from households.parsing import parse_period
+from households.profiles import profile_card
 from households.sheet import reporting_month
-from reports import engine, recap
+from reports import engine, group_data, recap, report_pdf
+from reports.card import blocks as card_blocks
+from reports.card import card_png
 from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
-from reports.rows import group_names, sort_key, sort_rows, summary_rows
+from reports.rows import group_names, progress_rows, sort_key, sort_rows, summary_rows
 from uppka.formats import round_half_up
-from uppka.months import month_not_in_future, this_month
+from uppka.months import end_of_month, month_not_in_future, this_month
 from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
@@ -47,7 +50,7 @@ def dashboard(request):
         "target": target,
         "progress": progress,
         "progress_pct": progress.total * 100 / target.households if target else None,
-        "progress_rows": _progress_rows(progress, target),
+        "progress_rows": progress_rows(progress, target),
         "figures": figures,
         "reporting": (rep := engine.reporting(groups, reporting_month())),
         "register": recap.recap(rep.month, groups, kinds=("city",)).get(("city", None)),
@@ -56,26 +59,12 @@ def dashboard(request):
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
         "chart": _opd_chart(figures),
+        "group_data": group_data.summary(groups, today.year),
     }
     if context["register"]:
         missing = context["register"].groups - context["register"].groups_reported
         context["not_reported_more"] = max(missing - len(context["not_reported"]), 0)
     return render(request, "reports/dashboard.html", context)
-
-
-def _progress_rows(progress, target):
-    """Progress per kecamatan (against its share of the target, when split), OPD and type."""
-    splits = dict(KecamatanTarget.objects.filter(target=target).values_list("kecamatan_id", "households")) if target else {}
-    rows = {"kecamatan": [], "opd": [], "type": []}
-    for kecamatan in Kecamatan.objects.order_by("code"):
-        count = progress.by["kecamatan_id"].get(kecamatan.pk, 0)
-        goal = splits.get(kecamatan.pk)
-        rows["kecamatan"].append((kecamatan.name, count, goal, count * 100 / goal if goal else None))
-    for opd in Opd.objects.filter(pk__in=progress.by["opd_id"].keys()).order_by("code"):
-        rows["opd"].append((opd.code, progress.by["opd_id"][opd.pk], None, None))
-    for kind in GroupType.objects.filter(pk__in=progress.by["type_id"].keys()).order_by("code"):
-        rows["type"].append((kind.name, progress.by["type_id"][kind.pk], None, None))
-    return rows
 
 
 def _late_cadres(rep):
@@ -138,6 +127,50 @@ def index(request):
         "query": form.query_string(),
     }
     return render(request, "reports/index.html", context)
+
+
+@login_required
+def card(request):
+    """The selection's headline figures as a picture to share (WhatsApp): the report's
+    filters and scope, as of its month; the register of the month before when the month is
+    the current one (as on the dashboard)."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form}, status=400)
+    groups = form.selected_groups()
+    as_of = form.cleaned_data["as_of"]
+    described = describe(form.cleaned_data, request.user)
+    day = min(timezone.localdate(), end_of_month(as_of))
+    register_month = reporting_month() if as_of >= this_month() else as_of
+    whole_city = request.user.sees_whole_city and not any(
+        form.cleaned_data.get(name) for name in ("opd", "group_type", "kecamatan", "kelurahan"))
+    target = Target.objects.filter(year=day.year).first() if whole_city else None  # the city's target only
+    content = card_blocks(
+        figures=engine.figures(groups, as_of, keys=(), medians=()),
+        progress=engine.progress(groups, day),
+        target=target.households if target else None,
+        register=recap.recap(register_month, groups, kinds=("city",)).get(("city", None)),
+        register_month=register_month,
+    )
+    source = _("UPPKA Monitor, DPPKB Kota Palopo · made on %(day)s") % {"day": date_format(timezone.localdate(), "j F Y")}
+    png = card_png(title=described.total_label, month=as_of, content=content, source=source)
+    response = HttpResponse(png, content_type="image/png")
+    name = (described.opd_code or "kota-palopo").lower()
+    response["Content-Disposition"] = f'attachment; filename="uppka-{name}-{as_of:%Y-%m}.png"'
+    return response
+
+
+@login_required
+def report_print(request):
+    """The report for a meeting as an A4 PDF, for the report page's selection and scope."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form}, status=400)
+    context = report_pdf.report_context(form.selected_groups(), form.cleaned_data, request.user)
+    response = HttpResponse(report_pdf.report_pdf(context), content_type="application/pdf")
+    opd_code = describe(form.cleaned_data, request.user).opd_code
+    response["Content-Disposition"] = f'attachment; filename="{report_pdf.filename(context, opd_code)}"'
+    return response
 
 
 @login_required
@@ -245,6 +278,7 @@ def group_detail(request, code):
         },
         "problems": group.problems.select_related("noted_by"),
         "problem_form": ProblemForm(),
+        **profile_card(group, request.user),
     }
     return render(request, "reports/group.html", context)
 

@@ -221,15 +221,15 @@ def test_dppkb_uploads_a_workbook_with_errors_fixes_it_and_imports(
 
     log_in(page, live_server, "dppkb_staff")
     page.goto(f"{live_server.url}/impor/")
-    page.get_by_label("Berkas Excel (.xlsx)").set_input_files(workbook("737301999900012"))  # 15 digits
+    page.get_by_label("Buku kerja (.xlsx, .ods atau .xls)").set_input_files(workbook("737301999900012"))  # 15 digits
     page.get_by_role("button", name="Unggah").click()
     expect(page.get_by_text("Ditemukan 2 masalah")).to_be_visible()  # on both sheets
     for sheet in ("Keluarga", "Pendapatan"):
         expect(page.get_by_role("row").filter(has_text=sheet).filter(has_text="No KK")).to_contain_text("16 angka")
-    expect(page.get_by_role("link", name="Unduh berkas Excel dengan kolom kesalahan")).to_be_visible()
+    expect(page.get_by_role("link", name="Unduh buku kerja dengan kolom kesalahan")).to_be_visible()
     assert not Household.objects.exists()
 
-    page.get_by_label("Berkas Excel (.xlsx)").set_input_files(workbook("7373019999000123"))
+    page.get_by_label("Buku kerja (.xlsx, .ods atau .xls)").set_input_files(workbook("7373019999000123"))
     page.get_by_role("button", name="Unggah").click()
     expect(page.get_by_text("1 keluarga baru")).to_be_visible()
     page.get_by_role("button", name="Impor sekarang").click()

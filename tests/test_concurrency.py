@@ -89,3 +89,48 @@ def test_two_groups_saving_one_family_at_once_both_land_in_the_kept_figures(grou
     assert sorted(outcomes.values()) == ["saved", "saved"], outcomes
     kept = list(figures.MemberFigures.objects.filter(household=household).values_list("after_count", "after_sum"))
     assert kept == [(2, 2_400_000), (2, 2_400_000)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("master_data")
+def test_two_people_saving_a_groups_first_profile_at_once_both_land(group_a, cadre_a, opd_user, monkeypatch):
+    """The group's yearly data: the second save corrects the first instead of failing on the
+    one-profile-per-group-and-year constraint. Each save dawdles between looking for the
+    year's profile and writing it, so that both look before either writes (PostgreSQL; on
+    SQLite a writing transaction holds the whole database anyway)."""
+    import time
+
+    from households.models import GroupProfile
+    from households.profiles import save_profile
+
+    original = GroupProfile.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.5)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GroupProfile, "save", slow_save)
+
+    start = threading.Barrier(2)
+    outcomes = {}
+
+    def save(name, user, products):
+        try:
+            start.wait(timeout=10)
+            save_profile(group=group_a, year=2026, values={"business_field": "OLAHAN_PANGAN", "products": products},
+                         channels=["PASAR_LOKAL"], by=user)
+            outcomes[name] = "saved"
+        except Exception as e:
+            outcomes[name] = f"error: {e}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=("cadre", cadre_a, "Keripik")),
+               threading.Thread(target=save, args=("opd", opd_user, "Abon"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == {"cadre": "saved", "opd": "saved"}, outcomes
+    profile = GroupProfile.objects.get(group=group_a, year=2026)
+    assert profile.products in {"Keripik", "Abon"} and profile.history.count() == 2

@@ -395,7 +395,8 @@ def test_a_date_calamine_cannot_convert_is_a_message_not_a_crash(client, dppkb_u
     client.force_login(dppkb_user)
     response = upload(client, path)
     assert response.status_code == 200
-    assert escape(_("This file is not an Excel workbook (.xlsx) that can be read.")) in response.content.decode()
+    assert escape(_("This file is not a workbook that can be read (.xlsx, .ods or .xls). Open it in a spreadsheet program "
+                     "(Excel, LibreOffice), save it as .xlsx and upload the new file.")) in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -154,7 +154,8 @@ def problems_for(path):
         ([FAMILIES[0][:6] + ["JAMU"] + FAMILIES[0][7:]], "Metode KB: Pilih salah satu"),
         ([FAMILIES[0][:7] + ["KWT-404"] + FAMILIES[0][8:]], "Kode Kelompok: Kelompok tidak dikenal"),
         ([FAMILIES[0][:3] + ["99.99"] + FAMILIES[0][4:]], "Kode Kelurahan: Kode kelurahan tidak dikenal"),
-        ([FAMILIES[0][:8] + ["05/03/2024", None]], "Tanggal Bergabung: Tulis tanggal"),
+        ([FAMILIES[0][:8] + ["5 Maret 2024", None]], "Tanggal Bergabung: Tulis tanggal sebagai sel tanggal"),
+        ([FAMILIES[0][:8] + ["31/02/2024", None]], "Tanggal Bergabung: Tanggal ini tidak ada: 31/02/2024 (hari 31, bulan 2)"),
         ([FAMILIES[0][:8] + ["2999-01-01", None]], "Tanggal Bergabung: Tanggal tidak boleh di masa depan"),
         ([FAMILIES[0][:8] + ["2024-03-05", "2024-01-01"]], "Tanggal Keluar: Tanggal keluar tidak boleh sebelum"),
         ([FAMILIES[0], [KK1, "7373015506800009", *FAMILIES[0][2:7], "IMP-01", "2024-03-05", None]],
@@ -227,7 +228,7 @@ def test_nik_from_outside_palopo_is_a_warning_that_does_not_block(wb):
 @pytest.mark.django_db
 def test_missing_sheet_and_missing_column(wb):
     err = problems_for(wb(sheets=("Kelompok", "Keluarga")))
-    assert "Pendapatan: Lembar ini tidak ada di berkas Excel" in err
+    assert "Pendapatan: Lembar ini tidak ada di buku kerja" in err
     headers = {"Kelompok": GROUP_HEADER, "Keluarga": FAMILY_HEADER[:-2], "Pendapatan": INCOME_HEADER}
     err = problems_for(wb(headers=headers))
     assert "Keluarga baris 1, Tanggal Bergabung: Kolom ini tidak ada di baris judul" in err
@@ -275,7 +276,7 @@ def test_a_million_empty_rows_stop_the_reading_with_a_warning(tmp_path):
 def test_files_that_are_not_workbooks_are_refused_clearly(tmp_path, content):
     path = tmp_path / "bukan.xlsx"
     path.write_bytes(content)
-    with pytest.raises(CommandError, match="bukan berkas Excel"):
+    with pytest.raises(CommandError, match="bukan buku kerja"):
         call_command("import_workbook", str(path))
 
 
@@ -284,7 +285,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path):
     path = tmp_path / "arsip.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "halo")
-    with pytest.raises(CommandError, match="bukan berkas Excel"):
+    with pytest.raises(CommandError, match="bukan buku kerja"):
         call_command("import_workbook", str(path))
 
 
@@ -434,9 +435,9 @@ def test_page_lists_every_problem_and_offers_the_workbook_back(client, dppkb_use
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("data.csv", b"a;b\n", "simpan berkas CSV"),
+        ("data.csv", b"a;b\n", "bukan berkas CSV. Buka CSV itu di program lembar kerja (Excel, LibreOffice)"),
         ("kosong.xlsx", b"", "kosong"),
-        ("rusak.xlsx", b"PK\x03\x04garbage", "bukan berkas Excel"),
+        ("rusak.xlsx", b"PK\x03\x04garbage", "bukan buku kerja"),
     ],
 )
 def test_bad_uploads_get_a_clear_message(client, dppkb_user, name, content, message):
@@ -459,7 +460,7 @@ def test_too_large_upload_is_refused(client, dppkb_user, settings):
 def test_template_has_the_sheets_headers_and_allowed_values(client, dppkb_user):
     client.force_login(dppkb_user)
     book = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/impor/templat.xlsx").streaming_content)))
-    assert book.sheetnames == ["Kelompok", "Keluarga", "Pendapatan", "Pertemuan", "Kehadiran", "Status KB", "Petunjuk"]
+    assert book.sheetnames == ["Kelompok", "Keluarga", "Pendapatan", "Pertemuan", "Kehadiran", "Status KB", "Data Kelompok", "Petunjuk"]
     assert [c.value for c in book["Keluarga"][1]] == FAMILY_HEADER
     assert book["Keluarga"].max_row == 1  # blank: the example rows are on Petunjuk
     guide = " ".join(str(c) for row in book["Petunjuk"].values for c in row if c)

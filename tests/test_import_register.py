@@ -153,7 +153,7 @@ def problems_for(path):
     [
         ([["KWT-404", "2024-04-10", "Virtual", "x"]], "Pertemuan baris 2, Kode Kelompok: Kelompok tidak dikenal"),
         ([["IMP-01", "2999-01-01", "Virtual", "x"]], "Pertemuan baris 2, Tanggal: Tanggal tidak boleh di masa depan"),
-        ([["IMP-01", "10/04/2024", "Virtual", "x"]], "Pertemuan baris 2, Tanggal: Tulis tanggal"),
+        ([["IMP-01", "April 10, 2024", "Virtual", "x"]], "Pertemuan baris 2, Tanggal: Tulis tanggal"),
         ([["IMP-01", "2024-04-10", "Luring", "x"]], "Pertemuan baris 2, Cara: Pilih salah satu: Tatap Muka, Virtual"),
         ([["IMP-01", "2024-04-10", "Virtual", None]], "Pertemuan baris 2, Topik: Wajib diisi"),
         ([["IMP-01", "2024-04-10", "Virtual", "x" * 201]], "Pertemuan baris 2, Topik: Paling banyak 200 karakter"),

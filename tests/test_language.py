@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from groups.models import GroupProblem
+from households.profiles import save_profile
 from tests.conftest import months_ago
 from tests.factories import make_member, make_reading
 from tests.test_permissions import MATRIX, PERSONAS
@@ -33,14 +34,17 @@ def world(group_a, cadre_a, opd_user, dppkb_user):
     for n in range(1, 9):
         make_reading(household, months_ago(n), 1_000_000 + n * 50_000)
     GroupProblem.objects.create(group=group_a, kind="pasar", description="Pembeli sepi", noted_on=months_ago(1))
+    save_profile(group=group_a, year=months_ago(0).year, channels=["PASAR_LOKAL"], by=None, values={
+        "chair": household, "business_field": "OLAHAN_PANGAN", "capital_own": 1_000_000, "turnover": 500_000})
     return household
 
 
 def pages_for(household):
-    kwargs = {"code": "KWT-A", "month": f"{months_ago(1):%Y-%m}", "pk": household.pk}
+    kwargs = {"code": "KWT-A", "month": f"{months_ago(1):%Y-%m}", "pk": household.pk, "year": months_ago(0).year}
     for name, (method, params, _expected) in MATRIX.items():
         if method != "get" or name in {"favicon", "households:import_template", "households:import_data",
-                                        "reports:export", "households:import_errors"}:
+                                        "reports:export", "households:import_errors",
+                                        "reports:group_data_export"}:
             continue
         args = {key: kwargs[key] for key in (params or {})} if params else {}
         if any(value in ("someone-elses", "problem") for value in (params or {}).values()):

@@ -9,6 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from groups.models import GroupProblem
+from households.models import CHANNELS
+from households.profiles import save_profile
 from tests.factories import make_group, make_member, make_reading, make_user
 from tests.test_browser import PHONE, log_in
 from uppka.months import month_before
@@ -143,6 +145,13 @@ def phone_group(db):
         group=group, kind="pasar", noted_on=timezone.localdate(), noted_by=cadre,
         description="Pembeli abon ikan di Pasar Sentral berkurang sejak harga bahan baku naik.",
     )
+    save_profile(  # the group's data of the year, long names and every channel on its card
+        group=group, year=timezone.localdate().year, by=cadre, channels=[code for code, _n, _l in CHANNELS],
+        values={"chair": households[0], "secretary": households[1], "treasurer": households[2],
+                "sk_number": "800/123/SK-UPPKA/DPPKB/XII/2024", "business_field": "PERTANIAN_PETERNAKAN",
+                "products": "Abon ikan, keripik pisang, kue tradisional", "capital_own": 12_500_000,
+                "capital_government": 250_000_000, "turnover": 17_250_000},
+    )
     return {"group": group, "cadre": cadre, "households": households}
 
 
@@ -160,6 +169,9 @@ def cadre_pages(phone_group):
         "household who left": f"/keluarga/{left.pk}/",
         "report list": "/reports/",
         "group report": f"/reports/kelompok/{code}/",
+        "group data form": f"/kelompok/{code}/data/{timezone.localdate().year}/",
+        "group data form, last year": f"/kelompok/{code}/data/{timezone.localdate().year - 1}/",
+        "group data of the year": "/reports/data-kelompok/",
         "password change": "/accounts/password/",
         "password changed": "/accounts/password/done/",
         "not allowed (closing months)": "/bulan/",

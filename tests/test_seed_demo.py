@@ -287,3 +287,14 @@ def test_seed_demo_command_reports_what_it_made(capsys):
     call_command("seed_demo", "--households", "50", "--months", "6", "--seed", "4", "--last-month", "2026-10")
     out = capsys.readouterr().out
     assert "50 households" in out and "2026-05 to 2026-10" in out
+
+
+def test_the_demos_niks_from_outside_palopo_name_real_regencies():
+    """The demo labels its outside regencies in a comment; each code must be the one the
+    app's Kemendagri list gives that name (7325 was labelled Luwu Timur, which is 73.24)."""
+    from households.demo import OUTSIDE_REGENCIES
+    from households.identity import regency_names
+
+    names = regency_names()
+    assert [names.get(code) for code in OUTSIDE_REGENCIES] == [
+        "Kabupaten Luwu", "Kabupaten Luwu Utara", "Kabupaten Luwu Timur", "Kota Makassar", "Kabupaten Enrekang"]

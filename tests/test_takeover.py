@@ -36,6 +36,7 @@ def takeover(household, **overrides):
         "address": "Alamat lain",
         "family_size": "9",
         "kb_method": "TIDAK",
+        "kb_reason": "LAINNYA",  # a family without a method needs a reason
         "joined_on": "2020-01-15",
         "baseline_amount": "1",
         **overrides,

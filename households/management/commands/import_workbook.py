@@ -11,7 +11,7 @@ from uppka.formats import format_number
 
 class Command(BaseCommand):
     help = (
-        "Import a workbook with the sheets Kelompok, Keluarga and Pendapatan (and optionally Pertemuan, "
+        "Import a workbook (.xlsx, .ods or .xls) with the sheets Kelompok, Keluarga and Pendapatan (and optionally Pertemuan, "
         "Kehadiran and Status KB). All or nothing: "
         "any invalid row means nothing is written (exit status 1, one line per problem on stderr)."
     )
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         except WorkbookError as e:
             raise CommandError(f"{options['file']}: {e}") from e
         plan = plan_import(sheets, user=None)
+        for line in plan.summaries:  # a cause shared by a whole column: it names its sheet and column
+            self.stderr.write(line.message)
         for problem in plan.problems:
             self.stderr.write(problem.line())
         if plan.problem_count > len(plan.problems):

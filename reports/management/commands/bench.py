@@ -150,6 +150,8 @@ class Command(BaseCommand):
         cadre = self._user("bench_kader", role="kader")
         cadre.assigned_groups.set([group])
         month = f"{reporting_month():%Y-%m}"
+        # The printed register of a group of about twenty members (issue 17 measures one).
+        twenty = min(Group.objects.annotate(members=Count("memberships")), key=lambda g: (abs(g.members - 20), g.code))
         return [
             ("dashboard (DPPKB)", dppkb, "/reports/dashboard/"),
             ("city report (DPPKB)", dppkb, "/reports/"),
@@ -160,6 +162,9 @@ class Command(BaseCommand):
             ("monthly recap (OPD user)", opd_user, f"/reports/rekap/?as_of={month}"),
             ("cadre home", cadre, "/kader/"),
             ("entry sheet", cadre, f"/kelompok/{group.code}/isian/{month}/"),
+            (f"register PDF ({twenty.members} members)", dppkb, f"/kelompok/{twenty.code}/isian/{month}/register.pdf"),
+            ("city report PDF (DPPKB)", dppkb, "/reports/laporan.pdf"),
+            ("picture to share, city (PNG)", dppkb, "/reports/kartu.png"),
         ]
 
     def _user(self, username, **fields):

@@ -1,0 +1,85 @@
+"""The report for a meeting as an A4 PDF (DPPKB for the city, an OPD for its groups, any
+selection of the report page): the dashboard's figures — target progress, income before and
+after joining, the register and family planning, income reporting, open problems — with a
+chart, then the summary per scope. The figures come from the engine like every page's."""
+
+from django.contrib.staticfiles import finders
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.models import GroupProblem, Opd, Target
+from households.sheet import reporting_month
+from reports import engine, recap, svg
+from reports.export import describe, explanations
+from reports.rows import progress_rows, summary_rows
+from uppka.formats import round_half_up
+from uppka.months import end_of_month, this_month
+
+KEYS = ("opd_id", "type_id", "kecamatan_id")
+NOT_REPORTED_SHOWN = 20
+STYLESHEET = "css/print.css"
+
+
+def report_context(groups, cleaned: dict, user) -> dict:
+    """Everything the printed report shows, for a selection of groups the user may see."""
+    as_of = cleaned["as_of"]
+    described = describe(cleaned, user)
+    day = min(timezone.localdate(), end_of_month(as_of))
+    register_month = reporting_month() if as_of >= this_month() else as_of
+    whole_city = user.sees_whole_city and not any(cleaned.get(k) for k in ("opd", "group_type", "kecamatan", "kelurahan"))
+    target = Target.objects.filter(year=day.year).first() if whole_city else None
+    figures = engine.figures(groups, as_of, keys=KEYS)
+    progress = engine.progress(groups, day)
+    register = recap.recap(register_month, groups, kinds=("city",)).get(("city", None))
+    missing = recap.not_reported(register_month, groups).select_related("team__opd")
+    problems = GroupProblem.objects.filter(group__in=groups, is_resolved=False)
+    counts = dict(problems.values_list("kind").annotate(n=Count("id")).order_by())
+    return {
+        "title": described.total_label,
+        "as_of": as_of,
+        "day": day,
+        "made_on": timezone.localdate(),
+        "target": target,
+        "progress": progress,
+        "progress_pct": progress.total * 100 / target.households if target else None,
+        "progress_rows": progress_rows(progress, target) if whole_city else None,
+        "summary": figures.total,
+        "register": register,
+        "register_month": register_month,
+        "not_reported": list(missing[:NOT_REPORTED_SHOWN]),
+        "not_reported_count": missing.count(),
+        "reporting": engine.reporting(groups, register_month),
+        "problems": [(label, counts.get(kind, 0)) for kind, label in GroupProblem.Kind.choices],
+        "market_groups": list(problems.filter(kind=GroupProblem.Kind.MARKET).select_related("group")
+                              .order_by("group__code").values_list("group__code", "group__name").distinct()[:10]),
+        "opd_chart": _opd_chart(figures) if "opd" not in described.skip else None,
+        "scope_rows": summary_rows(figures, total_label=described.total_label, skip=described.skip),
+        "explanations": explanations(),
+    }
+
+
+def _opd_chart(figures):
+    opds = {o.pk: o.code for o in Opd.objects.filter(pk__in=figures.by["opd_id"].keys())}
+    items = sorted(figures.by["opd_id"].items(), key=lambda item: opds[item[0]])
+    if len(items) < 2:
+        return None
+    return svg.bars(
+        [opds[pk] for pk, _s in items],
+        [(_("Before joining"), [round_half_up(s.mean_baseline) for _pk, s in items], svg.LIGHT_GREEN),
+         (_("After joining"), [round_half_up(s.mean_current) for _pk, s in items], svg.GREEN)],
+        title=_("Mean income per OPD"), width=640,  # the portrait page's width less the card's padding
+    )
+
+
+def report_pdf(context: dict) -> bytes:
+    from weasyprint import CSS, HTML  # heavy: only when a PDF is asked for
+
+    html = render_to_string("print/report.html", context)
+    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=finders.find(STYLESHEET))])
+
+
+def filename(context: dict, opd_code: str | None) -> str:
+    return f"laporan-uppka-{(opd_code or 'kota-palopo').lower()}-{context['as_of']:%Y-%m}.pdf"
+
