@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AccessLog, User
 from groups.models import Group
 from uppka.admin_dates import DateHierarchyMixin
+from uppka.admin_inlines import LabelledTabularInline
 
 
-class AssignedGroupInline(admin.TabularInline):
+class AssignedGroupInline(LabelledTabularInline):
     model = Group.cadres.through
     extra = 0
     raw_id_fields = ["group"]

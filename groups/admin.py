@@ -16,6 +16,7 @@ from groups.models import (
     Target,
     WorkingTeam,
 )
+from uppka.admin_inlines import LabelledTabularInline
 from uppka.formats import format_number
 
 
@@ -40,7 +41,7 @@ def activate(modeladmin, request, queryset):
         obj.save(update_fields=["is_active"])
 
 
-class KelurahanInline(admin.TabularInline):
+class KelurahanInline(LabelledTabularInline):
     model = Kelurahan
     extra = 0
 
@@ -83,7 +84,7 @@ class GroupTypeAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class GroupProblemInline(admin.TabularInline):
+class GroupProblemInline(LabelledTabularInline):
     model = GroupProblem
     extra = 0
     fields = ["kind", "description", "noted_on", "is_resolved", "resolved_on"]
@@ -126,7 +127,7 @@ class KecamatanTargetFormSet(BaseInlineFormSet):
             )
 
 
-class KecamatanTargetInline(admin.TabularInline):
+class KecamatanTargetInline(LabelledTabularInline):
     model = KecamatanTarget
     formset = KecamatanTargetFormSet
     extra = 0

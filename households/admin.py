@@ -5,9 +5,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from groups.admin import NoDeleteMixin, activate, deactivate
 from households.models import ClosedMonth, GroupProfile, Household, IncomeReading, Membership
 from uppka.admin_dates import DateHierarchyMixin
+from uppka.admin_inlines import LabelledTabularInline
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ["group"]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -18,8 +18,12 @@ from uppka.months import end_of_month, not_in_future
 
 
 def error_text(form) -> str:
-    """All of a form's error messages in one line, for a flash message after a redirect."""
-    return " ".join(message for errors in form.errors.values() for message in errors)
+    """All of a form's error messages in one line, for a flash message after a redirect; each
+    field's message after the field's label ("Jenis: Bidang ini tidak boleh kosong.")."""
+    return " ".join(
+        message if name == NON_FIELD_ERRORS else f"{form.fields[name].label}: {message}"
+        for name, errors in form.errors.items() for message in errors
+    )
 
 
 ROW_FIELD = re.compile(r"^(amount|was|confirm|choose|conflict|kb|kb_was|reason)_(\d+)$")
@@ -173,6 +177,16 @@ class EntrySheetForm(forms.Form):
     def rows_to_check(self) -> int:
         """How many rows carry a problem (shown as a count above the sheet)."""
         return sum(1 for hid in self.rows if any(self.has_error(f"{name}_{hid}") for name in ("amount", "kb", "reason")))
+
+    def problems(self):
+        """(what, field id, message) of each refused field, in sheet order, for the summary
+        above the sheet: "Budi Santoso" for an amount, "Budi Santoso · KB method" otherwise."""
+        for hid, row in self.rows.items():
+            for name in ("amount", "kb", "reason"):
+                field = self[f"{name}_{hid}"]
+                what = row.household.head_name if name == "amount" else f"{row.household.head_name} · {field.label}"
+                for message in field.errors:
+                    yield what, field.id_for_label, message
 
     def has_changes(self) -> bool:
         return bool(self.amounts or self.kb_changes or any(added or removed for added, removed in self.present.values()))

@@ -69,20 +69,20 @@ def test_cadre_enters_a_month_corrects_it_and_registers_a_family(
     page.get_by_role("link", name="Isi pendapatan").click()
     expect(page.get_by_role("heading", name=re.compile(r"\d{4}"))).to_be_visible()
 
-    page.get_by_label("Ani Lestari").fill("1.100.000")
-    page.get_by_label("Budi Santoso").fill("satu juta")
-    page.get_by_label("Citra Dewi").fill("2,1 jt")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.100.000")
+    page.get_by_label("Budi Santoso", exact=True).fill("satu juta")
+    page.get_by_label("Citra Dewi", exact=True).fill("2,1 jt")
     page.get_by_role("button", name="Simpan semua").click()
-    expect(page.get_by_text("Jumlah hanya berisi angka")).to_be_visible()
+    expect(page.locator(".invalid-feedback").get_by_text("Jumlah hanya berisi angka")).to_be_visible()
     assert not IncomeReading.objects.filter(period=LAST_MONTH).exists()
 
-    page.get_by_label("Budi Santoso").fill("Rp 1.600.000")
+    page.get_by_label("Budi Santoso", exact=True).fill("Rp 1.600.000")
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("Tersimpan: 3 baru")).to_be_visible()
     saved = dict(IncomeReading.objects.filter(period=LAST_MONTH).values_list("household__head_name", "amount"))
     assert saved == {"Ani Lestari": 1_100_000, "Budi Santoso": 1_600_000, "Citra Dewi": 2_100_000}
 
-    page.get_by_label("Ani Lestari").fill("1.150.000")  # a correction
+    page.get_by_label("Ani Lestari", exact=True).fill("1.150.000")  # a correction
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("1 dikoreksi")).to_be_visible()
 

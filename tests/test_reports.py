@@ -244,9 +244,10 @@ def test_cadre_opd_and_dppkb_note_and_resolve_problems(client, request, group_a,
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"kind": "gempa", "noted_on": "2024-01-01"}, "Masukkan pilihan yang valid"),
+        ({"kind": "gempa", "noted_on": "2024-01-01"}, "Jenis: Masukkan pilihan yang valid"),
         ({"kind": "pasar", "noted_on": "2999-01-01"}, "masa depan"),
-        ({"kind": "pasar", "noted_on": "kemarin"}, "tanggal yang valid"),
+        ({"kind": "pasar", "noted_on": "kemarin"}, "Tanggal: Masukkan tanggal yang valid"),
+        ({"kind": "", "noted_on": "2024-01-01"}, "Jenis: Bidang ini tidak boleh kosong."),  # names the field
     ],
 )
 def test_bad_problem_input_saves_nothing(client, cadre_a, group_a, data, message):

@@ -56,21 +56,21 @@ def test_a_dropped_connection_keeps_the_sheet_and_a_reload_restores_it(
 ):
     open_sheet(page, live_server)
     asked = accept_leaving(page)
-    page.get_by_label("Ani Lestari").fill("1.100.000")
-    page.get_by_label("Budi Santoso").fill("1.600.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.100.000")
+    page.get_by_label("Budi Santoso", exact=True).fill("1.600.000")
     expect(page.locator("#draft-status")).to_have_text("Belum disimpan: isian Anda baru ada di ponsel ini.")
     page.context.set_offline(True)
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_role("alert").filter(has_text="Tidak ada sambungan")).to_be_visible()
-    expect(page.get_by_label("Ani Lestari")).to_have_value("1.100.000")  # the sheet is still there
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_have_value("1.100.000")  # the sheet is still there
     assert saved() == {}
 
     page.context.set_offline(False)
     page.reload()  # or the phone's browser closed: the draft is on the phone
     assert asked == ["beforeunload"]
     expect(page.get_by_role("status").filter(has_text="dipulihkan dari ponsel ini (2 baris)")).to_be_visible()
-    expect(page.get_by_label("Ani Lestari")).to_have_value("1.100.000")
-    expect(page.get_by_label("Budi Santoso")).to_have_value("1.600.000")
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_have_value("1.100.000")
+    expect(page.get_by_label("Budi Santoso", exact=True)).to_have_value("1.600.000")
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("Tersimpan: 2 baru")).to_be_visible()
     assert saved() == {"Ani Lestari": 1_100_000, "Budi Santoso": 1_600_000}
@@ -84,7 +84,7 @@ def test_a_save_after_the_session_expired_comes_back_to_the_sheet_with_what_was_
     page, live_server, cadre_a, group_with_history, console_errors
 ):
     open_sheet(page, live_server)
-    page.get_by_label("Citra Dewi").fill("2,1 jt")
+    page.get_by_label("Citra Dewi", exact=True).fill("2,1 jt")
     page.context.clear_cookies(name="sessionid")  # the working day ended
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_label("Nama pengguna")).to_be_visible()
@@ -92,7 +92,7 @@ def test_a_save_after_the_session_expired_comes_back_to_the_sheet_with_what_was_
     page.get_by_label("Sandi").fill("test-pass-123")
     page.get_by_role("button", name="Masuk").click()
     expect(page).to_have_url(re.compile(re.escape(SHEET) + "$"))
-    expect(page.get_by_label("Citra Dewi")).to_have_value("2,1 jt")
+    expect(page.get_by_label("Citra Dewi", exact=True)).to_have_value("2,1 jt")
     expect(page.get_by_role("status").filter(has_text="dipulihkan")).to_be_visible()
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("Tersimpan: 1 baru")).to_be_visible()
@@ -103,15 +103,15 @@ def test_a_save_after_the_session_expired_comes_back_to_the_sheet_with_what_was_
 def test_leaving_asks_first_and_coming_back_restores(page, live_server, cadre_a, group_with_history, console_errors):
     open_sheet(page, live_server)
     asked = accept_leaving(page)
-    page.get_by_label("Ani Lestari").fill("1.250.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.250.000")
     page.get_by_role("link", name="Rincian keluarga Budi Santoso").click()
     expect(page.get_by_role("heading", name="Budi Santoso")).to_be_visible()
     assert asked == ["beforeunload"]
     page.go_back()
-    expect(page.get_by_label("Ani Lestari")).to_have_value("1.250.000")
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_have_value("1.250.000")
     # The name is the field's label, not a link: tapping it goes to the field.
-    page.locator("label").filter(has_text="Budi Santoso").click()
-    expect(page.get_by_label("Budi Santoso")).to_be_focused()
+    page.locator("label").filter(has_text=re.compile("^Budi Santoso$")).click()
+    expect(page.get_by_label("Budi Santoso", exact=True)).to_be_focused()
     assert console_errors == []
 
 
@@ -121,7 +121,7 @@ def test_logging_out_leaves_no_draft_and_the_next_user_finds_none(
     make_user(role="kader", groups=[group_with_history[0].memberships.get().group], username="kader_c")
     open_sheet(page, live_server)
     accept_leaving(page)
-    page.get_by_label("Ani Lestari").fill("1.250.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.250.000")
     assert len(drafts(page)) == 1
     open_menu(page)
     page.get_by_role("button", name="Keluar").click()
@@ -130,11 +130,11 @@ def test_logging_out_leaves_no_draft_and_the_next_user_finds_none(
 
     # A session that simply expired keeps the draft for its owner, never for the next user.
     open_sheet(page, live_server)
-    page.get_by_label("Ani Lestari").fill("1.250.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.250.000")
     page.context.clear_cookies(name="sessionid")
     assert len(drafts(page)) == 1
     open_sheet(page, live_server, "kader_c")
-    expect(page.get_by_label("Ani Lestari")).to_have_value("")
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_have_value("")
     assert drafts(page) == []
     assert console_errors == []
 
@@ -142,12 +142,12 @@ def test_logging_out_leaves_no_draft_and_the_next_user_finds_none(
 def test_a_second_saver_sees_both_amounts_and_chooses(page, live_server, cadre_a, group_with_history, console_errors):
     ani = group_with_history[0]
     open_sheet(page, live_server)
-    page.get_by_label("Ani Lestari").fill("1.770.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.770.000")
     make_reading(ani, LAST_MONTH, 1_830_000)  # another cadre saved Ani meanwhile
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_role("alert").filter(has_text="Orang lain sudah menyimpan bulan ini untuk Ani Lestari")).to_be_visible()
-    expect(page.get_by_label("Ani Lestari")).to_have_value("1.770.000")
-    expect(page.get_by_label("Ani Lestari")).to_be_focused()
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_have_value("1.770.000")
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_be_focused()
     page.get_by_label("Pakai jumlah saya (di atas)").check()
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("1 dikoreksi")).to_be_visible()
@@ -161,23 +161,34 @@ def test_the_sheet_leads_to_what_is_missing_and_to_the_rows_to_check(
     open_sheet(page, live_server)
     rows = page.locator("[data-row]")
     expect(rows.locator(".sheet-missing-badge:visible")).to_have_count(3)
-    page.get_by_label("Budi Santoso").fill("1.600.000")
+    page.get_by_label("Budi Santoso", exact=True).fill("1.600.000")
     expect(page.locator("#sheet-count")).to_have_text("1/3 terisi")
     expect(rows.locator(".sheet-missing-badge:visible")).to_have_count(2)
     page.get_by_role("link", name="Ke baris kosong berikutnya").click()
-    expect(page.get_by_label("Citra Dewi")).to_be_focused()  # after Budi, the next empty one
+    expect(page.get_by_label("Citra Dewi", exact=True)).to_be_focused()  # after Budi, the next empty one
 
-    page.get_by_label("Ani Lestari").fill("12.5OO")
-    page.get_by_label("Citra Dewi").fill("9.000.000")  # far from her usual Rp 2.000.000
+    page.get_by_label("Ani Lestari", exact=True).fill("12.5OO")
+    page.get_by_label("Citra Dewi", exact=True).fill("9.000.000")  # far from her usual Rp 2.000.000
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_role("alert").filter(has_text="2 baris perlu diperiksa")).to_be_visible()
-    expect(page.get_by_text("Ada huruf O di tempat angka nol")).to_be_visible()
-    expect(page.get_by_label("Ani Lestari")).to_be_focused()
-    confirm = page.get_by_label("Ya, jumlah ini benar")
+    expect(page.locator(".invalid-feedback").get_by_text("Ada huruf O di tempat angka nol")).to_be_visible()
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_be_focused()
+    expect(page.get_by_label("Ani Lestari", exact=True)).to_have_attribute("aria-invalid", "true")
+    # The summary names each row to check; its link takes the cursor there.
+    summary = page.locator("#sheet-problems")
+    expect(summary).to_contain_text("Ani Lestari: Ada huruf O di tempat angka nol")
+    summary.get_by_role("link", name="Citra Dewi").click()
+    expect(page.get_by_label("Citra Dewi", exact=True)).to_be_focused()
+    described = page.get_by_label("Citra Dewi", exact=True).get_attribute("aria-describedby")
+    expect(page.locator(f"#{described}")).to_contain_text("jauh dari pendapatan biasanya")
+    # Only fields with a problem are described by one, and every description exists.
+    assert page.evaluate("""() => [...document.querySelectorAll('[aria-describedby]')]
+        .flatMap(e => e.getAttribute('aria-describedby').split(' ')).filter(id => !document.getElementById(id))""") == []
+    confirm = page.get_by_label(re.compile("^Ya, jumlah ini benar.*Citra Dewi$"))  # the tick names the member
     box = page.locator(".sheet-check").filter(has=confirm).bounding_box()
     assert box["height"] >= 44, box  # a touch target, not a 16 px box
     assert page.get_by_role("link", name="Rincian keluarga Ani Lestari").bounding_box()["height"] >= 44
-    page.get_by_label("Ani Lestari").fill("1.250.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.250.000")
     confirm.check()
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("Tersimpan: 3 baru")).to_be_visible()
@@ -206,9 +217,9 @@ def test_a_cadre_records_and_submits_a_month_and_dppkb_sees_it_in_the_recap(
     expect(page.get_by_role("status").filter(has_text="dipulihkan")).to_be_visible()
     expect(budi.get_by_label("Alasan (tidak ber-KB)")).to_have_value("HAMIL")
     expect(ani.get_by_label("Hadir 6")).to_be_checked()
-    page.get_by_label("Ani Lestari").fill("1.100.000")
-    page.get_by_label("Budi Santoso").fill("1.600.000")
-    page.get_by_label("Citra Dewi").fill("2.100.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.100.000")
+    page.get_by_label("Budi Santoso", exact=True).fill("1.600.000")
+    page.get_by_label("Citra Dewi", exact=True).fill("2.100.000")
     page.get_by_role("button", name="Kirim laporan bulan ini").click()  # not before saving
     expect(page.get_by_role("alert").filter(has_text="Simpan lembar ini dulu")).to_be_visible()
     page.get_by_role("button", name="Simpan semua").click()
@@ -241,7 +252,7 @@ def test_a_refused_save_keeps_the_changed_method_and_ticks_on_the_phone(
     budi.get_by_label("Hadir 6").check()
     budi.get_by_label("Metode KB").select_option("TIDAK")
     budi.get_by_label("Alasan (tidak ber-KB)").select_option("IAT")
-    page.get_by_label("Ani Lestari").fill("satu juta")
+    page.get_by_label("Ani Lestari", exact=True).fill("satu juta")
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("Jumlah hanya berisi angka").first).to_be_visible()  # refused: nothing saved
     assert not KbStatus.objects.filter(period=LAST_MONTH).exists()
@@ -253,7 +264,7 @@ def test_a_refused_save_keeps_the_changed_method_and_ticks_on_the_phone(
     expect(budi.get_by_label("Metode KB")).to_have_value("TIDAK")
     expect(budi.get_by_label("Alasan (tidak ber-KB)")).to_have_value("IAT")
     expect(budi.get_by_label("Hadir 6")).to_be_checked()
-    page.get_by_label("Ani Lestari").fill("1.000.000")
+    page.get_by_label("Ani Lestari", exact=True).fill("1.000.000")
     page.get_by_role("button", name="Simpan semua").click()
     expect(page.get_by_text("Metode KB berubah untuk 1 keluarga")).to_be_visible()
     assert KbStatus.objects.get(period=LAST_MONTH).reason == "IAT"

@@ -15,3 +15,17 @@ register.filter("number", format_number)
 def share(part, whole):
     """``part`` as a percentage of ``whole`` (for ``|percent``); None when ``whole`` is 0."""
     return part * 100 / whole if whole else None
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary(*forms, intro=""):
+    """What is wrong with a page's forms, above them, announced (role="alert") and focused
+    when the page opens (static/js/uppka.js): each field's label with its message, a link to
+    the field. ``intro`` replaces the opening line."""
+    items = []
+    for form in forms:
+        if not form or not form.is_bound:
+            continue
+        items += [(None, None, message) for message in form.non_field_errors()]
+        items += [(field.label, field.id_for_label, message) for field in form for message in field.errors]
+    return {"items": items, "intro": intro}

@@ -39,3 +39,40 @@ document.querySelectorAll("select[data-follows]").forEach(function (select) {
     form.addEventListener("submit", function () { purge(null); });
   });
 })();
+
+// A table wider than its box scrolls sideways inside it: the box takes the keyboard focus
+// (arrow keys scroll it) and is named after the table's heading (WCAG 2.1.1).
+function markScrollingTables() {
+  document.querySelectorAll(".table-responsive").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      var heading = box.previousElementSibling;
+      var name = heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent : document.title;
+      box.setAttribute("aria-label", name.trim());
+    } else if (box.getAttribute("role") === "region") {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  });
+}
+markScrollingTables();
+window.addEventListener("resize", markScrollingTables);
+
+// A page that comes back with errors says so (role="alert") and puts the focus on its
+// summary; each field named there is a link that moves the focus into that field. (The
+// entry sheet's own script then moves the focus on to the first row to check.)
+// (Delegated: the entry sheet replaces its summary when a save comes back refused.)
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+  var field = link && document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  field.focus();
+  field.scrollIntoView({ block: "center" });
+});
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+})();
