@@ -26,7 +26,10 @@ class GroupProfileForm(forms.Form):
     chair = forms.ModelChoiceField(None, label=gettext_lazy("Chair"), required=False)
     secretary = forms.ModelChoiceField(None, label=gettext_lazy("Secretary"), required=False)
     treasurer = forms.ModelChoiceField(None, label=gettext_lazy("Treasurer"), required=False)
-    business_field = forms.ChoiceField(label=gettext_lazy("Business field"), choices=[("", "–"), *BusinessField.choices])
+    # Radio buttons: the longer fields ("Pertanian dan peternakan") do not fit a select on a
+    # phone at large text, and a cadre sees every choice at once.
+    business_field = forms.ChoiceField(label=gettext_lazy("Business field"), choices=BusinessField.choices,
+                                       widget=forms.RadioSelect)
     products = forms.CharField(label=gettext_lazy("Products"), max_length=300, required=False)
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Marketing channels"), required=False, widget=forms.CheckboxSelectMultiple,

@@ -33,7 +33,7 @@ def test_cadre_fills_in_the_group_data_on_a_phone(page, live_server, cadre_a, gr
     choose(page, "Ketua", "Ani Lestari")
     choose(page, "Sekretaris", "Budi Santoso")
     choose(page, "Bendahara", "Budi Santoso")
-    page.get_by_label("Bidang usaha").select_option("OLAHAN_PANGAN")
+    page.get_by_label("Olahan pangan", exact=True).check()
     page.get_by_label("Produk").fill("Keripik pisang")
     page.get_by_label("Modal: Sendiri (anggota)").fill("Rp 2.500.000")
     page.get_by_label("Modal: Bantuan pemerintah").fill("5 jt")

@@ -29,3 +29,13 @@ def error_summary(*forms, intro=""):
         items += [(None, None, message) for message in form.non_field_errors()]
         items += [(field.label, field.id_for_label, message) for field in form for message in field.errors]
     return {"items": items, "intro": intro}
+
+
+@register.filter
+def breakable(value):
+    """A long code such as a decree number ("800/123/SK-UPPKA/DPPKB/XII/2024") may wrap after
+    its slashes, not inside a word, on a narrow screen."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(escape(value).replace("/", "/<wbr>"))
