@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -62,7 +62,6 @@ def dashboard(request):
         "problems": _open_problems(),
         "chart": _opd_chart(figures),
         "group_data": group_data.summary(groups, today.year),
-        "trends": trend_charts.for_dashboard(today, target),
     }
     if context["register"]:
         missing = context["register"].groups - context["register"].groups_reported
@@ -128,9 +127,30 @@ def index(request):
         "page": page,
         "sort": sort,
         "query": form.query_string(),
-        "trends": trend_charts.for_report(groups, figures.as_of, form),
     }
     return render(request, "reports/index.html", context)
+
+
+@login_required
+def dashboard_trends(request):
+    """The dashboard's pictures over time, as a fragment its page fetches after it has shown
+    its figures (they take longer than the rest of the page together)."""
+    if not request.user.sees_whole_city:
+        raise PermissionDenied
+    today = timezone.localdate()
+    target = Target.objects.filter(year=today.year).first()
+    return render(request, "reports/includes/trends.html", {"trends": trend_charts.for_dashboard(today, target)})
+
+
+@login_required
+def report_trends(request):
+    """The report page's pictures over time for its selection (its filters and scope), as a
+    fragment the page fetches after it has shown its figures."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return HttpResponseBadRequest(error_text(form), content_type="text/plain; charset=utf-8")
+    trends = trend_charts.for_report(form.selected_groups(), form.cleaned_data["as_of"], form)
+    return render(request, "reports/includes/trends.html", {"trends": trends})
 
 
 @login_required

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from groups.models import GroupProblem, Target
 from households.models import Meeting, MeetingMode
 from tests.factories import make_member, make_reading
-from tests.test_browser import DESKTOP, LAST_MONTH, PHONE, log_in, open_menu
+from tests.test_browser import DESKTOP, LAST_MONTH, PHONE, log_in, open_menu, wait_for_trends
 from tests.test_permissions import ADMIN_SAMPLES, MATRIX, PERSONAS
 from uppka.months import month_before
 
@@ -31,7 +31,9 @@ AXE = Axe()
 # Downloads and redirects are not pages to read (POST-only views are left out by their method).
 NOT_PAGES = {"favicon", "reports:export", "reports:recap_export", "households:import_template",
              "households:import_data", "households:import_errors", "households:entry_sheet_default", "home",
-             "households:register_print", "reports:card", "reports:report_print", "reports:group_data_export"}
+             "households:register_print", "reports:card", "reports:report_print", "reports:group_data_export",
+             # fragments their pages fetch (checked there, once drawn)
+             "reports:dashboard_trends", "reports:report_trends"}
 
 
 def pages_for(persona, world):
@@ -66,6 +68,7 @@ class Audit:
     def visit(self, where, path, statuses=(200,)):
         response = self.page.goto(self.origin + path)
         assert response.status in statuses, f"{where}: {response.status}"
+        wait_for_trends(self.page)
         self.page.evaluate("() => document.querySelectorAll('main details').forEach(d => d.open = true)")
         self.check(where)
 

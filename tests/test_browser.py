@@ -30,6 +30,12 @@ def chart(page, canvas_id, expression="c => Chart.getChart(c)"):
     return page.locator("#" + canvas_id).evaluate(expression)
 
 
+def wait_for_trends(page):
+    """Wait until a page that fetches its pictures over time (dashboard, report page) has them."""
+    page.wait_for_function(
+        "() => { const h = document.querySelector('[data-trends-src]'); return !h || !!h.querySelector('#trends'); }")
+
+
 def open_menu(page):
     """Open the phone's collapsed navigation and wait until it has finished sliding open: a tap
     during the slide can land where a button was a moment ago."""

@@ -47,6 +47,7 @@ QUERY_PARAMETERS = {
     "/reports/": [*REPORT_FILTERS, ("sort", "page")],
     "/reports/export.xlsx": [*REPORT_FILTERS, ("sort",)],
     "/reports/kartu.png": REPORT_FILTERS,
+    "/reports/trends/": REPORT_FILTERS,
     "/reports/laporan.pdf": REPORT_FILTERS,
     "/reports/bulan/2024-05/": [("page",)],
     "/reports/rekap/": [*REPORT_FILTERS, ("page",)],

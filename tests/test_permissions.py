@@ -53,6 +53,8 @@ MATRIX = {
     "households:import_errors": ("get", {"token": "someone-elses"}, [LOGIN, 403, 403, 404, 404, 404, 404]),
     "reports:index": ("get", None, SIGNED_IN),
     "reports:dashboard": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
+    "reports:dashboard_trends": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
+    "reports:report_trends": ("get", None, SIGNED_IN),
     "reports:month": ("get", {"month": "2024-05"}, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "reports:export": ("get", None, SIGNED_IN),
     "reports:card": ("get", None, SIGNED_IN),

@@ -12,7 +12,7 @@ from groups.models import GroupProblem
 from households.models import CHANNELS
 from households.profiles import save_profile
 from tests.factories import make_group, make_member, make_reading, make_user
-from tests.test_browser import PHONE, log_in
+from tests.test_browser import PHONE, log_in, wait_for_trends
 from uppka.months import month_before
 
 # live_server needs real commits: see the master_data fixture in conftest.py.
@@ -198,6 +198,7 @@ def test_every_page_a_cadre_reaches_fits_a_phone(page, live_server, phone_group,
     for where, path in cadre_pages(phone_group).items():
         response = page.goto(f"{live_server.url}{path}")
         assert response.status in (200, 403, 404), f"{where}: {response.status}"
+        wait_for_trends(page)
         found[where] = overflow_on(page)
 
     # The forms as they come back with their errors.
@@ -246,6 +247,7 @@ def test_tables_stay_tables_on_a_desktop(page, live_server, phone_group):
     code = phone_group["group"].code
     for path in ["/reports/", f"/reports/kelompok/{code}/", f"/kelompok/{code}/anggota/", f"/keluarga/{first.pk}/"]:
         page.goto(f"{live_server.url}{path}")
+        wait_for_trends(page)
         page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true; })")  # figures too
         for table in page.locator("main table").all():
             expect(table.locator("thead")).to_be_visible()
@@ -272,6 +274,7 @@ def test_pages_work_at_200_percent_text_on_a_phone(page, live_server, phone_grou
     found = {}
     for where, path in cadre_pages(phone_group).items():
         page.goto(f"{live_server.url}{path}")
+        wait_for_trends(page)
         page.evaluate(LARGE_TEXT)
         for field in page.locator("input[data-amount]").all():
             field.fill("12.345.678")

@@ -257,7 +257,8 @@ def queries_for(client, url) -> int:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/reports/dashboard/", "/reports/", "/reports/?opd=DISTAN", "/reports/kelompok/KWT-A/"])
+@pytest.mark.parametrize(
+    "url", ["/reports/dashboard/trends/", "/reports/trends/", "/reports/trends/?opd=DISTAN", "/reports/kelompok/KWT-A/"])
 def test_the_pages_with_trends_take_as_many_queries_for_a_bigger_selection(
         client, dppkb_user, group_a, group_b, url, django_assert_max_num_queries):
     families(group_a, 2)
@@ -284,7 +285,7 @@ def test_the_dashboard_draws_the_three_series(client, dppkb_user, group_a):
     families(group_a, 3)
     MonthlyReport.objects.create(group=group_a, period=months_ago(1), submitted_at=dt.datetime.now(dt.UTC))
     client.force_login(dppkb_user)
-    response = client.get("/reports/dashboard/")
+    response = client.get("/reports/dashboard/trends/")  # the fragment the dashboard fetches
     html = response.content.decode()
     for name in ("target", "income", "register"):
         assert f'id="trend-{name}-chart" role="img" aria-label="' in html
@@ -307,11 +308,11 @@ def test_an_opd_users_report_shows_only_their_groups_series(client, opd_user, gr
     families(group_b, 5)
     MonthlyReport.objects.create(group=group_b, period=months_ago(1), submitted_at=dt.datetime.now(dt.UTC))
     client.force_login(opd_user)  # DISTAN: group A only
-    trends_ = client.get("/reports/").context["trends"]
+    trends_ = client.get("/reports/trends/").context["trends"]  # the fragment the report page fetches
     assert max(trends_["income"]["data"]["n"]) == 2
     assert trends_["target"]["data"]["counts"][-1] == 2 and trends_["target"]["data"]["target"] is None
     assert trends_["register"]["data"]["counted"][-1] == 1 and trends_["register"]["data"]["reported"][-1] == 0
-    assert client.get("/reports/?opd=DISKAN").status_code == 400
+    assert client.get("/reports/trends/?opd=DISKAN").status_code == 400
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 // Pictures over time (templates/reports/includes/trends.html): target progress by month,
 // income by months since joining, the register month by month. Data and words come from the
-// page with json_script (no inline scripts: CSP-friendly).
+// page, or from the fragment fetched into [data-trends-src], with json_script (no inline
+// scripts: CSP-friendly).
 (function () {
   "use strict";
   if (!window.Chart) { return; }
@@ -14,6 +15,7 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  function draw() {
   var target = readJson("trend-target-data");
   var targetCanvas = document.getElementById("trend-target-chart");
   if (target && targetCanvas) {
@@ -123,4 +125,20 @@
       }
     });
   }
+  }
+
+  // The dashboard and the report page fetch their pictures after showing their figures
+  // (they take longer than the rest of the page); the group page has them in the page.
+  var holder = document.querySelector("[data-trends-src]");
+  if (!holder) { draw(); return; }
+  fetch(holder.getAttribute("data-trends-src"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    .then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.text();
+    })
+    .then(function (html) {
+      holder.innerHTML = html;  // our own server's fragment: its data travels as JSON, no script runs
+      draw();
+    })
+    .catch(function () { /* the link to open them on their own stays */ });
 })();

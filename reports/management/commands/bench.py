@@ -156,6 +156,8 @@ class Command(BaseCommand):
             ("dashboard (DPPKB)", dppkb, "/reports/dashboard/"),
             ("city report (DPPKB)", dppkb, "/reports/"),
             ("city report sorted by change, page 2", dppkb, "/reports/?sort=-change&page=2"),
+            ("dashboard's pictures over time (fetched)", dppkb, "/reports/dashboard/trends/"),
+            ("report's pictures over time (fetched)", dppkb, "/reports/trends/"),
             ("OPD report (OPD user)", opd_user, "/reports/"),
             ("group page", opd_user, f"/reports/kelompok/{group.code}/"),
             ("monthly recap (DPPKB)", dppkb, f"/reports/rekap/?as_of={month}"),
