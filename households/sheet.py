@@ -17,6 +17,12 @@ def reporting_month() -> dt.date:
     return month_before(this_month())
 
 
+def register_month(as_of: dt.date) -> dt.date:
+    """The register month shown beside figures as of ``as_of``: that month, or the reporting
+    month when ``as_of`` is the current month (whose register is not due yet)."""
+    return min(as_of, reporting_month())
+
+
 @dataclass(frozen=True)
 class SheetRow:
     household: Household

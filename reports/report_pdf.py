@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groups.models import GroupProblem, Opd
-from households.sheet import reporting_month
+from households.sheet import register_month as month_of_register
 from reports import engine, recap, svg, trend_charts
 from reports.export import describe, explanations
 from reports.rows import progress_rows, summary_rows
 from uppka.formats import round_half_up
-from uppka.months import end_of_month, this_month
+from uppka.months import end_of_month
 
 KEYS = ("opd_id", "type_id", "kecamatan_id")
 NOT_REPORTED_SHOWN = 20
@@ -28,7 +28,7 @@ def report_context(form) -> dict:
     as_of = cleaned["as_of"]
     described = describe(cleaned, form.user)
     day = min(timezone.localdate(), end_of_month(as_of))
-    register_month = reporting_month() if as_of >= this_month() else as_of
+    register_month = month_of_register(as_of)
     target = form.city_target(day.year)
     whole_city = form.is_whole_city()
     figures = engine.figures(groups, as_of, keys=KEYS)

@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from groups.models import Group, Target
+from households.sheet import register_month as month_of_register
 from households.sheet import reporting_month
 from reports import trends
 from uppka.formats import round_half_up, round_percent
@@ -91,7 +92,7 @@ def for_report(groups, as_of: dt.date, form) -> dict:
     return {
         "target": target_chart(groups, today.year, today, target.households if target else None),
         "income": income_chart(groups, as_of),
-        "register": register_chart(groups, min(as_of, reporting_month())),
+        "register": register_chart(groups, month_of_register(as_of)),
     }
 
 
@@ -99,4 +100,4 @@ def for_group(group, as_of: dt.date) -> dict:
     """A group's income by months since joining and its register (target progress is the
     city's and the OPD's business, not a group's)."""
     groups = Group.objects.filter(pk=group.pk)
-    return {"income": income_chart(groups, as_of), "register": register_chart(groups, min(as_of, reporting_month()))}
+    return {"income": income_chart(groups, as_of), "register": register_chart(groups, month_of_register(as_of))}

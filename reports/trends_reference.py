@@ -17,22 +17,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from households.register import method_in_force
+from reports.recap_reference import Membership
 from uppka.months import end_of_month, month_of
 
 NONE = "TIDAK"
 OFFSETS = range(-6, 13)  # months since the join month: six before it, twelve after
 QUARTILES = (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4))
-
-
-@dataclass(frozen=True)
-class Membership:
-    household: int
-    group: int
-    joined_on: dt.date
-    left_on: dt.date | None = None
-
-    def active_on(self, day: dt.date) -> bool:
-        return self.joined_on <= day and (self.left_on is None or self.left_on > day)
 
 
 @dataclass(frozen=True)

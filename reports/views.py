@@ -21,6 +21,7 @@ from households.forms import error_text
 from households.models import ClosedMonth
 from households.parsing import parse_period
 from households.profiles import profile_card
+from households.sheet import register_month as month_of_register
 from households.sheet import reporting_month
 from reports import engine, group_data, recap, report_pdf, trend_charts
 from reports.card import blocks as card_blocks
@@ -165,7 +166,7 @@ def card(request):
     as_of = form.cleaned_data["as_of"]
     described = describe(form.cleaned_data, request.user)
     day = min(timezone.localdate(), end_of_month(as_of))
-    register_month = reporting_month() if as_of >= this_month() else as_of
+    register_month = month_of_register(as_of)
     target = form.city_target(day.year)
     content = card_blocks(
         figures=engine.figures(groups, as_of, keys=(), medians=()),
