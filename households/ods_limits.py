@@ -10,15 +10,14 @@ repeats and counts each copy of a value against the same limits as an .xlsx: row
 values, the used rectangle, values, text bytes, formulas.
 """
 
-import pyexpat
 import zipfile
 
 from django.utils.translation import gettext as _
 
 from households.xlsx_limits import (
-    CHUNK, EXCEL_COLUMNS, EXCEL_ROWS, MAX_CELLS, MAX_CELL_ELEMENTS, MAX_DEPTH, MAX_FORMULAS, MAX_PART_BYTES, MAX_ROWS,
-    MAX_RUN, MAX_SHEET_CELLS, MAX_TEXT_BYTES, MAX_VALUES, MB, SheetCheck, WorkbookError, archive_parts, not_readable,
-    password_protected,
+    EXCEL_COLUMNS, EXCEL_ROWS, MAX_CELLS, MAX_CELL_ELEMENTS, MAX_DEPTH, MAX_FORMULAS, MAX_PART_BYTES, MAX_ROWS,
+    MAX_RUN, MAX_SHEET_CELLS, MAX_TEXT_BYTES, MAX_VALUES, MB, ExpatScan, SheetCheck, WorkbookError, archive_parts,
+    not_readable, password_protected,
 )
 from uppka.formats import format_number
 
@@ -47,17 +46,12 @@ def check_ods(archive: zipfile.ZipFile) -> dict[str, SheetCheck]:
     return scanner.sheets
 
 
-class _OdsScanner:
+class _OdsScanner(ExpatScan):
     """content.xml through expat with handlers only (flat memory): refuses DTDs and entities,
     long runs without a tag and deep nesting, and follows each table's rows and cells."""
 
     def __init__(self):
-        self.parser = parser = pyexpat.ParserCreate()
-        parser.StartDoctypeDeclHandler = self._declaration
-        parser.EntityDeclHandler = self._declaration
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        self.depth = self.starts = 0
+        self._open_parser()
         self.sheets: dict[str, SheetCheck] = {}
         self.where = CONTENT
         self.table_depth = self.row_depth = self.cell_depth = 0  # 0: not inside one
@@ -71,31 +65,6 @@ class _OdsScanner:
         self.top, self.bottom, self.left, self.right = EXCEL_ROWS, -1, EXCEL_COLUMNS, -1
         self.cells = self.values = self.elements = 0
         self.text_room = MAX_TEXT_BYTES
-
-    def feed(self, stream):
-        parser, idle = self.parser, 0
-        try:
-            while chunk := stream.read(CHUNK):
-                starts = self.starts
-                parser.Parse(chunk, False)
-                idle = idle + len(chunk) if starts == self.starts else 0
-                if idle > MAX_RUN:
-                    self._refuse(_("more than 1 MB of blank space or of a single tag"))
-            parser.Parse(b"", True)
-        except pyexpat.ExpatError as e:
-            raise WorkbookError(_("The workbook is damaged (%(where)s, line %(line)s, column %(column)s). Open it in "
-                                  "a spreadsheet program (Excel, LibreOffice), save it again and upload the new file.")
-                                % {"where": self.where, "line": e.lineno, "column": e.offset + 1}) from e
-        finally:
-            self.parser = None
-
-    def _refuse(self, reason):
-        raise WorkbookError(_("The workbook is built in a way spreadsheet programs never write (%(where)s: %(reason)s). "
-                              "Open it in a spreadsheet program (Excel, LibreOffice), save it again and upload the new "
-                              "file.") % {"where": self.where, "reason": reason})
-
-    def _declaration(self, *args):
-        self._refuse(_("a DTD or entity declaration"))
 
     def _start(self, tag, attributes):
         self.depth = depth = self.depth + 1

@@ -224,49 +224,21 @@ def _scan(archive, parts, part, *, budget, strings, names=None, collect=None):
     return scanner.collected if collect else scanner.result()
 
 
-class _Scanner:
-    """One XML part through expat, with handlers only: nothing is kept but counters, so memory
-    stays flat whatever the part holds. Refuses DTDs and entities (as defusedxml does), long
-    runs without a tag and deep nesting; inside <sheetData> follows calamine's idea of each
-    cell's position to count rows, the used rectangle, value bytes and formulas.
+class ExpatScan:
+    """What the scanners of an XML part (.xlsx here, .ods in ods_limits.py) share: expat with
+    handlers only, DTDs and entities refused, long runs without a tag refused, and the
+    messages. A subclass sets ``where`` and defines ``_start`` and ``_end`` (counting
+    ``depth`` and ``starts``: its hot path stays its own)."""
 
-    The handlers run for each of millions of elements, so the common case (a cell and its
-    value) is written out in ``_start``, and an end tag only matters when it closes one of the
-    few elements watched (``self.watch``: the depth of the innermost)."""
+    __slots__ = ()
 
-    __slots__ = (  # the handlers' attribute look-ups are most of the time a scan takes
-        "where", "collect", "budget", "text_room", "strings", "string_table", "collected", "check", "parser",
-        "depth", "starts", "watched", "watch", "in_data", "in_value", "text", "row", "column", "cell_depth",
-        "cell_row", "cell_column", "cell_type", "valued", "counted_row", "rows", "top", "bottom", "left", "right",
-        "value_start", "columns", "digits", "digits_row",
-    )
-
-    def __init__(self, where, *, collect, budget, strings, string_table):
-        self.where, self.collect, self.budget = where, collect, budget
-        self.text_room = MAX_TEXT_BYTES - budget.text  # value bytes the workbook may still hold
-        self.strings, self.string_table = strings, string_table  # the table's sizes; filled when scanning it
-        self.collected = []
-        self.check = SheetCheck()
+    def _open_parser(self):
         self.parser = parser = pyexpat.ParserCreate()
         parser.StartDoctypeDeclHandler = self._declaration
         parser.EntityDeclHandler = self._declaration
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         self.depth = self.starts = 0
-        self.watched, self.watch = [], CLOSED  # (depth, kind) of open elements whose end matters
-        self.in_data = False  # inside <sheetData>
-        self.in_value = False  # inside a text value, whose size counts (at self.watch)
-        self.text = []  # character data since the cell or the shared-text index began
-        self.row = self.column = 0  # calamine's position for a cell without one (0-based)
-        self.cell_depth = NO_CELL  # elements deeper than this belong to the cell
-        self.cell_row = self.cell_column = 0
-        self.cell_type = None
-        self.valued = True  # the cell has a value (calamine keeps it)
-        self.counted_row, self.rows = -1, 0
-        self.top, self.bottom, self.left, self.right = EXCEL_ROWS, -1, EXCEL_COLUMNS, -1
-        self.value_start = 0
-        self.columns = {}  # letters → column index
-        self.digits, self.digits_row = None, 0  # the last row number read, and its index
 
     def feed(self, stream):
         parser = self.parser
@@ -294,6 +266,46 @@ class _Scanner:
 
     def _declaration(self, *args):
         self._refuse(_("a DTD or entity declaration"))
+
+
+class _Scanner(ExpatScan):
+    """One XML part through expat, with handlers only: nothing is kept but counters, so memory
+    stays flat whatever the part holds. Refuses DTDs and entities (as defusedxml does), long
+    runs without a tag and deep nesting; inside <sheetData> follows calamine's idea of each
+    cell's position to count rows, the used rectangle, value bytes and formulas.
+
+    The handlers run for each of millions of elements, so the common case (a cell and its
+    value) is written out in ``_start``, and an end tag only matters when it closes one of the
+    few elements watched (``self.watch``: the depth of the innermost)."""
+
+    __slots__ = (  # the handlers' attribute look-ups are most of the time a scan takes
+        "where", "collect", "budget", "text_room", "strings", "string_table", "collected", "check", "parser",
+        "depth", "starts", "watched", "watch", "in_data", "in_value", "text", "row", "column", "cell_depth",
+        "cell_row", "cell_column", "cell_type", "valued", "counted_row", "rows", "top", "bottom", "left", "right",
+        "value_start", "columns", "digits", "digits_row",
+    )
+
+    def __init__(self, where, *, collect, budget, strings, string_table):
+        self.where, self.collect, self.budget = where, collect, budget
+        self.text_room = MAX_TEXT_BYTES - budget.text  # value bytes the workbook may still hold
+        self.strings, self.string_table = strings, string_table  # the table's sizes; filled when scanning it
+        self.collected = []
+        self.check = SheetCheck()
+        self._open_parser()
+        self.watched, self.watch = [], CLOSED  # (depth, kind) of open elements whose end matters
+        self.in_data = False  # inside <sheetData>
+        self.in_value = False  # inside a text value, whose size counts (at self.watch)
+        self.text = []  # character data since the cell or the shared-text index began
+        self.row = self.column = 0  # calamine's position for a cell without one (0-based)
+        self.cell_depth = NO_CELL  # elements deeper than this belong to the cell
+        self.cell_row = self.cell_column = 0
+        self.cell_type = None
+        self.valued = True  # the cell has a value (calamine keeps it)
+        self.counted_row, self.rows = -1, 0
+        self.top, self.bottom, self.left, self.right = EXCEL_ROWS, -1, EXCEL_COLUMNS, -1
+        self.value_start = 0
+        self.columns = {}  # letters → column index
+        self.digits, self.digits_row = None, 0  # the last row number read, and its index
 
     def _start(self, tag, attributes):
         self.depth = depth = self.depth + 1
