@@ -9,12 +9,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import GroupProblem, Opd
+from groups.models import GroupProblem
 from households.sheet import register_month as month_of_register
 from reports import engine, recap, svg, trend_charts
 from reports.export import describe, explanations
-from reports.rows import progress_rows, summary_rows
-from uppka.formats import round_half_up
+from reports.rows import opd_chart, progress_rows, summary_rows
 from uppka.months import end_of_month
 
 KEYS = ("opd_id", "type_id", "kecamatan_id")
@@ -63,14 +62,12 @@ def report_context(form) -> dict:
 
 
 def _opd_chart(figures):
-    opds = {o.pk: o.code for o in Opd.objects.filter(pk__in=figures.by["opd_id"].keys())}
-    items = sorted(figures.by["opd_id"].items(), key=lambda item: opds[item[0]])
-    if len(items) < 2:
+    chart = opd_chart(figures)  # the dashboard's chart, drawn for print
+    if len(chart["labels"]) < 2:
         return None
     return svg.bars(
-        [opds[pk] for pk, _s in items],
-        [(_("Before joining"), [round_half_up(s.mean_baseline) for _pk, s in items], svg.LIGHT_GREEN),
-         (_("After joining"), [round_half_up(s.mean_current) for _pk, s in items], svg.GREEN)],
+        chart["labels"],
+        [(chart["before_label"], chart["before"], svg.LIGHT_GREEN), (chart["after_label"], chart["after"], svg.GREEN)],
         title=_("Mean income per OPD"), width=640,  # the portrait page's width less the card's padding
     )
 

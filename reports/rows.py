@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from groups.models import Group, GroupType, Kecamatan, KecamatanTarget, Opd
 from reports.compute import Summary
 from reports.engine import Figures
+from uppka.formats import round_half_up
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,17 @@ def progress_rows(progress, target):
     for kind in GroupType.objects.filter(pk__in=progress.by["type_id"].keys()).order_by("code"):
         rows["type"].append((kind.name, progress.by["type_id"][kind.pk], None, None))
     return rows
+
+
+def opd_chart(figures: Figures) -> dict:
+    """Mean income before and after joining per OPD, in code order (the dashboard's chart and
+    the printed report's): figures with the "opd_id" key."""
+    opds = {o.pk: o.code for o in Opd.objects.filter(pk__in=figures.by["opd_id"].keys())}
+    items = sorted(figures.by["opd_id"].items(), key=lambda item: opds[item[0]])
+    return {
+        "labels": [opds[pk] for pk, _s in items],
+        "before": [round_half_up(s.mean_baseline) for _pk, s in items],
+        "after": [round_half_up(s.mean_current) for _pk, s in items],
+        "before_label": _("Before joining"),
+        "after_label": _("After joining"),
+    }

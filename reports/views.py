@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog, User
-from groups.models import Group, GroupProblem, Opd, Target
+from groups.models import Group, GroupProblem, Target
 from groups.shortcuts import get_group_for
 from households.forms import error_text
 from households.models import ClosedMonth
@@ -28,8 +28,7 @@ from reports.card import blocks as card_blocks
 from reports.card import card_png
 from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
-from reports.rows import group_names, progress_rows, sort_key, sort_rows, summary_rows
-from uppka.formats import round_half_up
+from reports.rows import group_names, opd_chart, progress_rows, sort_key, sort_rows, summary_rows
 from uppka.months import end_of_month, month_not_in_future, this_month
 from uppka.responses import xlsx_response
 
@@ -61,7 +60,7 @@ def dashboard(request):
         "late_cadres": _late_cadres(rep),
         "falling": _falling_groups(figures),
         "problems": _open_problems(),
-        "chart": _opd_chart(figures),
+        "chart": opd_chart(figures),
         "group_data": group_data.summary(groups, today.year),
     }
     if context["register"]:
@@ -93,18 +92,6 @@ def _open_problems():
     )
     # Kinds in their declared order: market access first, as named at the 2021 meeting.
     return [(label, counts.get(kind, 0)) for kind, label in GroupProblem.Kind.choices]
-
-
-def _opd_chart(figures):
-    opds = {o.pk: o.code for o in Opd.objects.filter(pk__in=figures.by["opd_id"].keys())}
-    items = sorted(figures.by["opd_id"].items(), key=lambda item: opds[item[0]])
-    return {
-        "labels": [opds[pk] for pk, _ in items],
-        "before": [round_half_up(s.mean_baseline) for _, s in items],
-        "after": [round_half_up(s.mean_current) for _, s in items],
-        "before_label": _("Before joining"),
-        "after_label": _("After joining"),
-    }
 
 
 @login_required
