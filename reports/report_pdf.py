@@ -49,7 +49,8 @@ def report_context(form) -> dict:
         "register": register,
         "register_month": register_month,
         "not_reported": list(missing[:NOT_REPORTED_SHOWN]),
-        "not_reported_count": missing.count(),
+        # the recap's line already counts them (the same rule as not_reported): no second count
+        "not_reported_count": register.groups - register.groups_reported if register else 0,
         "reporting": engine.reporting(groups, register_month),
         "problems": [(label, counts.get(kind, 0)) for kind, label in GroupProblem.Kind.choices],
         "market_groups": list(problems.filter(kind=GroupProblem.Kind.MARKET).select_related("group")
