@@ -14,7 +14,7 @@ from households.sheet import register_month as month_of_register
 from reports import engine, recap, svg, trend_charts
 from reports.export import describe, explanations
 from reports.rows import opd_chart, progress_rows, summary_rows
-from uppka.months import end_of_month
+from uppka.months import last_day_seen
 
 KEYS = ("opd_id", "type_id", "kecamatan_id")
 NOT_REPORTED_SHOWN = 20
@@ -26,7 +26,7 @@ def report_context(form) -> dict:
     groups, cleaned = form.selected_groups(), form.cleaned_data
     as_of = cleaned["as_of"]
     described = describe(cleaned, form.user)
-    day = min(timezone.localdate(), end_of_month(as_of))
+    day = last_day_seen(as_of)
     register_month = month_of_register(as_of)
     target = form.city_target(day.year)
     whole_city = form.is_whole_city()

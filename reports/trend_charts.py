@@ -4,7 +4,6 @@ their text alternative. Three queries at most, whatever the selection."""
 
 import datetime as dt
 
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -13,7 +12,7 @@ from households.sheet import register_month as month_of_register
 from households.sheet import reporting_month
 from reports import trends
 from uppka.formats import round_half_up, round_percent
-from uppka.months import end_of_month, months_back
+from uppka.months import last_day_seen, months_back
 
 REGISTER_MONTHS = 12
 
@@ -87,7 +86,7 @@ def for_report(groups, as_of: dt.date, form) -> dict:
     """The report page's selection (``form``: its valid ReportFilterForm) as of its month:
     target progress in that month's year (the target line only for the whole city:
     ``form.city_target``), income, the register."""
-    today = min(timezone.localdate(), end_of_month(as_of))
+    today = last_day_seen(as_of)
     target = form.city_target(today.year)
     return {
         "target": target_chart(groups, today.year, today, target.households if target else None),

@@ -29,7 +29,7 @@ from reports.card import card_png
 from reports.export import describe, explanations, export_recap, export_report
 from reports.forms import ProblemForm, ReportFilterForm
 from reports.rows import group_names, opd_chart, progress_rows, sort_key, sort_rows, summary_rows
-from uppka.months import end_of_month, month_not_in_future, this_month
+from uppka.months import last_day_seen, month_not_in_future, this_month
 from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
@@ -152,7 +152,7 @@ def card(request):
     groups = form.selected_groups()
     as_of = form.cleaned_data["as_of"]
     described = describe(form.cleaned_data, request.user)
-    day = min(timezone.localdate(), end_of_month(as_of))
+    day = last_day_seen(as_of)
     register_month = month_of_register(as_of)
     target = form.city_target(day.year)
     content = card_blocks(

@@ -32,6 +32,11 @@ def this_month() -> dt.date:
     return timezone.localdate().replace(day=1)
 
 
+def last_day_seen(month: dt.date) -> dt.date:
+    """The day a month's standing is read on: its last day, or today for the current month."""
+    return min(timezone.localdate(), end_of_month(month))
+
+
 def months_back(month: dt.date, count: int) -> list[dt.date]:
     """``count`` months ending with ``month``, newest first."""
     months = [month.replace(day=1)]
