@@ -43,11 +43,18 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "groups",
     "households",
     "reports",
+    "jobs",
 ]
+
+# Background jobs (jobs/): the database backend, so no extra service; a worker is
+# `manage.py db_worker --queue-name '*' --no-reload` (make run starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -202,6 +209,8 @@ if PRODUCTION:
 
 # Uploaded import workbooks wait here between the dry run and the import (kept a day).
 IMPORT_DIR = Path(os.environ.get("IMPORT_DIR") or BASE_DIR / "var" / "imports")
+# Files that background jobs write (workbooks, error copies), private to their requester, kept a day.
+JOB_DIR = Path(os.environ.get("JOB_DIR") or BASE_DIR / "var" / "jobs")
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
