@@ -12,7 +12,11 @@ class AccountsConfig(AppConfig):
         personal_data_accessed.connect(_record_access, dispatch_uid="accounts.access_log")
 
 
-def _record_access(sender, *, request, action, target, **kwargs):
+def _record_access(sender, *, action, target, request=None, user=None, ip=None, **kwargs):
+    """From a request, or from a background job (its owner, and the address it was asked from)."""
     from accounts.models import AccessLog
 
-    AccessLog.record(request, action, target)
+    if request is not None:
+        AccessLog.record(request, action, target)
+    else:
+        AccessLog.objects.create(user=user, action=action, target=target[:300], ip_address=ip)

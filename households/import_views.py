@@ -6,20 +6,20 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from xlsxwriter.exceptions import XlsxWriterException
 
-from groups.models import Group
 from households import imports, signals
 from households.forms import ImportForm
-from households.importer import apply_plan, describe, plan_import
+from households.workbook import WorkbookError
+from households.xlsx import write_error_copy, write_template
+from jobs.models import Job
+from jobs.views import start_job
 from uppka.months import months_back, this_month
-from households.workbook import WorkbookError, read_workbook
-from households.xlsx import TooManyRows, write_data, write_error_copy, write_template
+from uppka.proxy import client_ip
 from uppka.responses import xlsx_response
 
 logger = logging.getLogger(__name__)
@@ -32,11 +32,14 @@ def _require_importer(user):
 
 @login_required
 def upload(request):
+    """The upload: checked (and imported, unless it is a dry run) by a background job, whose
+    page shows the progress and then the result."""
     _require_importer(request.user)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         token = imports.store_upload(request, form.cleaned_data["file"])
-        return _check_and_maybe_apply(request, token, apply=not form.cleaned_data["dry_run"])
+        kind = Job.Kind.IMPORT_CHECK if form.cleaned_data["dry_run"] else Job.Kind.IMPORT
+        return _start(request, kind, token, form.cleaned_data["file"].name)
     return render(request, "households/import.html", {"form": form})
 
 
@@ -45,35 +48,15 @@ def upload(request):
 def confirm(request, token):
     """Import a workbook that passed its dry run (checked again: data may have changed)."""
     _require_importer(request.user)
-    return _check_and_maybe_apply(request, token, apply=True)
-
-
-def _check_and_maybe_apply(request, token, *, apply):
-    path = imports.upload_path(request, token)
-    if path is None:
+    if imports.upload_path(request, token) is None:
         raise Http404
-    context = {"form": ImportForm(), "token": token}
-    try:
-        plan = plan_import(read_workbook(path), user=request.user)
-    except WorkbookError as e:
-        imports.discard(token)
-        context["fatal"] = str(e)
-        return render(request, "households/import.html", context)
-    imports.save_problems(token, plan.log)
-    context.update(plan=plan, summary=describe(plan.counts()))
-    if plan.error_count:
-        return render(request, "households/import.html", context)
-    if not apply:
-        return render(request, "households/import.html", context)
-    try:
-        apply_plan(plan, user=request.user)
-    except DatabaseError:
-        context["fatal"] = _("The database refused the import (someone may have changed the same data); nothing was saved. Try again.")
-        return render(request, "households/import.html", context, status=409)
-    imports.discard(token)
-    signals.personal_data_accessed.send(upload, request=request, action=signals.IMPORT, target=describe(plan.counts()))
-    messages.success(request, _("Imported: %(summary)s.") % {"summary": describe(plan.counts())})
-    return redirect("households:import")
+    return _start(request, Job.Kind.IMPORT, token, request.POST.get("name", ""))
+
+
+def _start(request, kind, token, name):
+    label = (_("Import check: %(file)s") if kind == Job.Kind.IMPORT_CHECK else _("Import: %(file)s")) % {"file": name[:150]}
+    return start_job(request, kind, label, {"token": token, "ip": client_ip(request), "name": name[:150]},
+                     fallback="households:import")
 
 
 @login_required
@@ -107,11 +90,7 @@ def data(request):
     if not request.user.sees_whole_city:
         raise PermissionDenied
     since = months_back(this_month(), 13)[-1]  # the last twelve whole months and this one
-    groups = Group.objects.visible_to(request.user)
     target = f"semua kelompok, pendapatan sejak {since:%Y-%m}"
     signals.personal_data_accessed.send(data, request=request, action=signals.DOWNLOAD_DATA, target=target)
-    try:
-        return xlsx_response(lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
-    except TooManyRows:
-        messages.error(request, _("Too many rows for one workbook."))
-        return redirect("households:import")
+    return start_job(request, Job.Kind.DATA, f"data-uppka-{since:%Y-%m}.xlsx", {"since": since.isoformat()},
+                     fallback="households:import")

@@ -37,6 +37,14 @@ def upload_path(request, token: str) -> Path | None:
     """The stored file, if the token is this session's and the file is still there."""
     if token not in request.session.get(SESSION_KEY, []):
         return None
+    return stored_path(token)
+
+
+def stored_path(token: str) -> Path | None:
+    """The stored file, if it is still there: for the background job that checks or imports
+    it, started by the session that holds the token (``upload_path``)."""
+    if not token or not token.replace("-", "").replace("_", "").isalnum():
+        return None
     path = _dir() / f"{token}.xlsx"
     return path if path.exists() else None
 

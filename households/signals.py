@@ -7,7 +7,7 @@ who looked at or moved personal data and accounts records it (``accounts/apps.py
 
 from django.dispatch import Signal
 
-# Sent with ``request``, ``action`` (one of the names below) and ``target`` (what, in words).
+# Sent with ``request`` (or, from a background job, ``user`` and ``ip``), ``action`` (one of the names below) and ``target`` (what, in words).
 personal_data_accessed = Signal()
 
 VIEW_HOUSEHOLD, IMPORT, DOWNLOAD_DATA = "view_household", "import", "download_data"

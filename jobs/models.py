@@ -9,6 +9,7 @@ deleted a day after the job ended (``jobs.retention``).
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,6 +51,18 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("jobs:detail", args=[self.pk])
+
+    @property
+    def percent(self) -> int | None:
+        """How far, when the stage's total is known."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return None
+        return min(100, int(self.done * 100 / self.total))
 
     @property
     def ended(self) -> bool:

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy
 from accounts.models import AccessLog
 from groups.models import Group, Opd
 from households.profiles import FIRST_YEAR, current_year
-from reports.group_data import export_group_data, summary
-from uppka.responses import xlsx_response
+from jobs.models import Job
+from jobs.views import start_job
+from reports.group_data import summary
+from reports.workbook_jobs import group_data_file_name
 
 
 class GroupDataForm(forms.Form):
@@ -61,7 +63,5 @@ def group_data_export(request):
     year, opd = form.cleaned_data["year"], form.cleaned_data.get("opd")
     scope = opd.code if opd else ("kota" if request.user.sees_whole_city else request.user.get_username())
     AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, f"Data Kelompok {year}; {scope}")
-    return xlsx_response(
-        lambda file: export_group_data(file, groups=form.selected_groups(), year=year),
-        f"data-kelompok-{scope}-{year}.xlsx".lower(),
-    )
+    return start_job(request, Job.Kind.GROUP_DATA, group_data_file_name(year, opd, request.user),
+                     {"query": request.GET.urlencode()}, fallback="reports:group_data")

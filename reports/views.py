@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import AccessLog, User
+from jobs.models import Job
+from jobs.views import start_job
 from groups.models import Group, GroupProblem, Target
 from groups.shortcuts import get_group_for
 from households.forms import error_text
@@ -26,11 +28,11 @@ from households.sheet import reporting_month
 from reports import engine, group_data, recap, report_pdf, trend_charts
 from reports.card import blocks as card_blocks
 from reports.card import card_png
-from reports.export import describe, explanations, export_recap, export_report
+from reports.export import describe, explanations
 from reports.forms import ProblemForm, ReportFilterForm
+from reports.workbook_jobs import recap_file_name, report_file_name
 from reports.rows import group_names, opd_chart, progress_rows, sort_key, sort_rows, summary_rows
 from uppka.months import last_day_seen, month_not_in_future, this_month
-from uppka.responses import xlsx_response
 
 GROUPS_PER_PAGE = 50
 REPORT_KEYS = ("group_id", "opd_id", "type_id", "kecamatan_id")
@@ -194,22 +196,10 @@ def export(request):
         described = describe(data, request.user)
         logged = [*described.filters, ("Per bulan", date_format(data["as_of"], "F Y"))]
     AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, "; ".join(f"{label}: {value}" for label, value in logged))
-    scope = described.opd_code or ("kota" if request.user.sees_whole_city else request.user.get_username())
-    for key in ("group_type", "kecamatan", "kelurahan"):  # each selection its own file name
-        if data.get(key):
-            scope += f"-{data[key].code}"
-    return xlsx_response(
-        lambda file: export_report(
-            file,
-            groups=form.selected_groups(),
-            as_of=data["as_of"],
-            made_by=request.user.get_full_name() or request.user.get_username(),
-            cleaned=data,
-            user=request.user,
-            sort=sort_key(request.GET.get("sort", "code")),
-        ),
-        f"laporan-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower(),
-    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return start_job(request, Job.Kind.REPORT, report_file_name(data, request.user),
+                     {"query": query.urlencode(), "sort": request.GET.get("sort", "code")}, fallback="reports:index")
 
 
 def _recap_form(request) -> ReportFilterForm:
@@ -257,18 +247,8 @@ def recap_export(request):
     form = _recap_form(request)
     if not form.is_valid():
         return render(request, "reports/recap.html", {"form": form}, status=400)
-    data = form.cleaned_data
-    scope = describe(data, request.user).opd_code or ("kota" if request.user.sees_whole_city else request.user.get_username())
-    for key in ("group_type", "kecamatan", "kelurahan"):
-        if data.get(key):
-            scope += f"-{data[key].code}"
-    return xlsx_response(
-        lambda file: export_recap(
-            file, groups=form.selected_groups(), month=data["as_of"],
-            made_by=request.user.get_full_name() or request.user.get_username(), cleaned=data, user=request.user,
-        ),
-        f"rekap-uppka-{scope}-{data['as_of']:%Y-%m}.xlsx".lower(),
-    )
+    return start_job(request, Job.Kind.RECAP, recap_file_name(form.cleaned_data, request.user),
+                     {"query": form.data.urlencode()}, fallback="reports:recap")
 
 
 @login_required

@@ -39,6 +39,14 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _jobs_run_at_once(settings):
+    """Background jobs run inside the request that starts them (Django's immediate task
+    backend): a test sees the job done when the redirect comes. tests/test_worker.py runs a
+    real worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

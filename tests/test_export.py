@@ -11,9 +11,11 @@ from django.core.management.base import CommandError
 from reports.excel import GROUP_HEADERS, MEMBER_HEADERS, SUMMARY_HEADERS
 from tests.conftest import months_ago
 from tests.factories import make_member, make_reading
+from tests.jobs_util import followed
 
 
 def workbook(response):
+    response = followed(response)  # the job it started, and its file
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
@@ -162,8 +164,8 @@ def test_bad_month_is_refused(client, dppkb_user):
 @pytest.mark.django_db
 def test_export_uses_a_fixed_number_of_queries(client, dppkb_user, city, django_assert_max_num_queries):
     client.force_login(dppkb_user)
-    with django_assert_max_num_queries(20):
-        response = client.get("/reports/export.xlsx")
+    with django_assert_max_num_queries(32):  # the job's own bookkeeping is about 12 of them
+        response = followed(client.get("/reports/export.xlsx"))
         b"".join(response.streaming_content)
 
 

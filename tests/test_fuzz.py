@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from groups.models import GroupProblem
 from tests.conftest import TODAY
+from jobs.models import Job
+from tests.jobs_util import job_of
 
 HUGE = "99999999999999999999999"
 ODD = [
@@ -55,6 +57,7 @@ QUERY_PARAMETERS = {
     "/reports/kelompok/KWT-A/": REPORT_FILTERS,
     "/reports/data-kelompok/": [("year",), ("opd",), ("year", "opd")],
     "/reports/data-kelompok.xlsx": [("year",), ("opd",)],
+    "/pekerjaan/": [("page",)],
     "/kelompok/KWT-A/daftar/": [("kk_number",)],
     "/accounts/login/": [("next",)],
     "/admin/households/household/": [("q",), ("o",), ("p",), ("is_active__exact",), ("_to_field",)],
@@ -83,6 +86,10 @@ PATH_PARAMETERS = {
     "reports:month": ("get", ["/reports/bulan/{x}/"]),
     "reports:add_problem": ("post", ["/reports/kelompok/{x}/kendala/"]),
     "reports:resolve_problem": ("post", ["/reports/kelompok/{x}/kendala/1/", "/reports/kelompok/KWT-A/kendala/{int}/"]),
+    "jobs:detail": ("get", ["/pekerjaan/{int}/"]),
+    "jobs:status": ("get", ["/pekerjaan/{int}/status/"]),
+    "jobs:download": ("get", ["/pekerjaan/{int}/berkas/"]),
+    "jobs:retry": ("post", ["/pekerjaan/{int}/ulangi/"]),
 }
 
 def patterns_with_parameters(resolver=None, namespace=""):
@@ -121,6 +128,10 @@ def server_errors(client, method, url, data=None):
     response = getattr(client, method)(url, data or {})
     if hasattr(response, "streaming_content"):
         b"".join(response.streaming_content)  # a download fails while it streams
+    if response.status_code == 302 and response.url.startswith("/pekerjaan/"):  # a job it started, which ran at once
+        job = job_of(response)
+        if job.status != Job.Status.DONE and "Terjadi kesalahan di server" in job.message:
+            return [f"{method.upper()} {url[:120]!r}: job failed on the server"]
     return [] if response.status_code < 500 else [f"{method.upper()} {url[:120]!r}: {response.status_code}"]
 
 

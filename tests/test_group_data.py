@@ -15,6 +15,7 @@ from households.profiles import save_profile
 from reports.group_data import HEADERS, summary
 from tests.conftest import TODAY
 from tests.factories import make_group, make_member
+from tests.jobs_util import followed
 
 YEAR = TODAY.year
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def sheet_rows(content):
 
 def download(client, user, **query):
     client.force_login(user)
-    response = client.get(reverse("reports:group_data_export"), query)
+    response = followed(client.get(reverse("reports:group_data_export"), query))
     assert response.status_code == 200, response.content[:300]
     return b"".join(response.streaming_content)
 

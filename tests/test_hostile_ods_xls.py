@@ -217,7 +217,7 @@ def test_hostile_ods_or_xls_upload_gets_a_message_not_a_server_error(client, opd
     settings.IMPORT_DIR = tmp_path
     client.force_login(opd_user)
     path = hostile(name)
-    response = client.post("/impor/", {"file": SimpleUploadedFile(path.name, path.read_bytes()), "dry_run": "on"})
+    response = client.post("/impor/", {"file": SimpleUploadedFile(path.name, path.read_bytes()), "dry_run": "on"}, follow=True)
     assert response.status_code == 200
     assert escape(MESSAGES[name]) in response.content.decode()
     assert database_is_empty()
@@ -233,7 +233,7 @@ def test_hostile_ods_or_xls_upload_gets_a_message_not_a_server_error(client, opd
 def test_a_file_whose_extension_lies_is_refused_clearly(client, dppkb_user, settings, tmp_path, name, content):
     settings.IMPORT_DIR = tmp_path
     client.force_login(dppkb_user)
-    response = client.post("/impor/", {"file": SimpleUploadedFile(name, content), "dry_run": "on"})
+    response = client.post("/impor/", {"file": SimpleUploadedFile(name, content), "dry_run": "on"}, follow=True)
     assert response.status_code == 200
     assert "Berkas ini bukan buku kerja yang dapat dibaca (.xlsx, .ods atau .xls)" in response.content.decode()
 

@@ -259,7 +259,7 @@ def test_error_copy_of_a_hostile_extra_sheet_is_refused_in_bounded_memory(measur
 
 
 def upload(client, path: Path):
-    return client.post("/impor/", {"file": SimpleUploadedFile("impor.xlsx", path.read_bytes()), "dry_run": "on"})
+    return client.post("/impor/", {"file": SimpleUploadedFile("impor.xlsx", path.read_bytes()), "dry_run": "on"}, follow=True)
 
 
 def database_is_empty() -> bool:

@@ -54,7 +54,7 @@ def test_the_data_download_saved_by_libreoffice_imports_whole_and_a_second_time_
 
 
 def upload(client, path: Path, name: str | None = None):
-    return client.post("/impor/", {"file": SimpleUploadedFile(name or path.name, path.read_bytes()), "dry_run": "on"})
+    return client.post("/impor/", {"file": SimpleUploadedFile(name or path.name, path.read_bytes()), "dry_run": "on"}, follow=True)
 
 
 def column_format(sheet, index: int) -> str:
@@ -131,7 +131,7 @@ def test_a_whole_kk_column_stored_as_numbers_gets_one_line_per_column_then_its_r
                         "berubah (lihat catatan untuk seluruh kolom).")
     assert sum("Kolom No KK di lembar" in line for line in lines) == 1
     client.force_login(dppkb_user)
-    html = client.post("/impor/", {"file": SimpleUploadedFile("angka.xlsx", path.read_bytes()), "dry_run": "on"}).content.decode()
+    html = client.post("/impor/", {"file": SimpleUploadedFile("angka.xlsx", path.read_bytes()), "dry_run": "on"}, follow=True).content.decode()
     assert html.count("Kolom No KK di lembar Keluarga tersimpan sebagai angka di 3.912 baris") == 1
     assert "Satu penyebab untuk banyak baris" in html
     assert "Menampilkan 1.000 masalah pertama dari 7.824." in html

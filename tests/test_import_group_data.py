@@ -9,6 +9,7 @@ import pytest
 from households.models import GroupProfile
 from tests.conftest import TODAY
 from tests.test_import import FAMILIES, FAMILY_HEADER, GROUP, GROUP_HEADER, INCOME_HEADER, INCOMES, KK1, KK2, counts, run
+from tests.jobs_util import followed
 
 YEAR = TODAY.year
 HEADER = [
@@ -127,7 +128,7 @@ def test_the_data_download_carries_each_groups_data_and_round_trips(client, dppk
     assert status == 0, err
     client.force_login(dppkb_user)
     path = tmp_path / "data.xlsx"
-    path.write_bytes(b"".join(client.get("/impor/data.xlsx").streaming_content))
+    path.write_bytes(b"".join(followed(client.get("/impor/data.xlsx")).streaming_content))
     book = openpyxl.load_workbook(path)
     sheet = book["Data Kelompok"]
     assert [c.value for c in sheet[1]] == HEADER

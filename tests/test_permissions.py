@@ -8,7 +8,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from groups.models import GroupProblem
+from jobs import services as jobs
+from jobs.models import Job
 from tests.conftest import TODAY
+from tests.jobs_util import job_file, job_of
 
 PERSONAS = ["anonymous", "cadre_a", "cadre_b", "other_opd_user", "opd_user", "dppkb_user", "admin_user"]
 
@@ -22,6 +25,9 @@ SIGNED_IN = [LOGIN, 200, 200, 200, 200, 200, 200]
 GROUP_A_VIEW = [LOGIN, 200, 404, 404, 200, 200, 200]
 GROUP_A_EDIT = [LOGIN, R, 404, 404, 404, R, R]
 IMPORTERS = [LOGIN, 403, 403, 200, 200, 200, 200]
+JOB = "job"  # a redirect to the background job it started, done, whose file downloads
+SIGNED_IN_JOB = [LOGIN, JOB, JOB, JOB, JOB, JOB, JOB]
+OPD_USERS_JOB = [LOGIN, 404, 404, 404, 200, 404, 404]  # a job of the DISTAN OPD user: theirs only
 
 MATRIX = {
     # name: (method, kwargs or None, expected per persona)
@@ -48,7 +54,7 @@ MATRIX = {
     "households:months": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "households:import": ("get", None, IMPORTERS),
     "households:import_template": ("get", None, IMPORTERS),
-    "households:import_data": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
+    "households:import_data": ("get", None, [LOGIN, 403, 403, 403, 403, JOB, JOB]),
     "households:import_confirm": ("post", {"token": "someone-elses"}, [LOGIN, 403, 403, 404, 404, 404, 404]),
     "households:import_errors": ("get", {"token": "someone-elses"}, [LOGIN, 403, 403, 404, 404, 404, 404]),
     "reports:index": ("get", None, SIGNED_IN),
@@ -56,16 +62,21 @@ MATRIX = {
     "reports:dashboard_trends": ("get", None, [LOGIN, 403, 403, 403, 403, 200, 200]),
     "reports:report_trends": ("get", None, SIGNED_IN),
     "reports:month": ("get", {"month": "2024-05"}, [LOGIN, 403, 403, 403, 403, 200, 200]),
-    "reports:export": ("get", None, SIGNED_IN),
+    "reports:export": ("get", None, SIGNED_IN_JOB),
     "reports:card": ("get", None, SIGNED_IN),
     "reports:report_print": ("get", None, SIGNED_IN),
     "reports:recap": ("get", None, SIGNED_IN),
-    "reports:recap_export": ("get", None, SIGNED_IN),
+    "reports:recap_export": ("get", None, SIGNED_IN_JOB),
     "reports:group_data": ("get", None, SIGNED_IN),
-    "reports:group_data_export": ("get", None, SIGNED_IN),
+    "reports:group_data_export": ("get", None, SIGNED_IN_JOB),
     "reports:group": ("get", {"code": "KWT-A"}, GROUP_A_VIEW),
     "reports:add_problem": ("post", {"code": "KWT-A"}, [LOGIN, R, 404, 404, R, R, R]),
     "reports:resolve_problem": ("post", {"code": "KWT-A", "pk": "problem"}, [LOGIN, R, 404, 404, R, R, R]),
+    "jobs:list": ("get", None, SIGNED_IN),
+    "jobs:detail": ("get", {"pk": "job"}, OPD_USERS_JOB),
+    "jobs:status": ("get", {"pk": "job"}, OPD_USERS_JOB),
+    "jobs:download": ("get", {"pk": "job"}, OPD_USERS_JOB),
+    "jobs:retry": ("post", {"pk": "failed_job"}, [LOGIN, 404, 404, 404, R, 404, 404]),
 }
 
 # The Django admin: staff only (DPPKB staff and administrators); its own login page otherwise.
@@ -103,7 +114,10 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def world(group_a, member_a, cadre_a, cadre_b, opd_user, other_opd_user, dppkb_user, admin_user):
     problem = GroupProblem.objects.create(group=group_a, kind="pasar", noted_on=TODAY)
-    return {"household": member_a.household.pk, "membership": member_a.pk, "problem": problem.pk}
+    job = jobs.start(opd_user, Job.Kind.REPORT, "laporan.xlsx", {"query": ""})
+    failed = Job.objects.create(owner=opd_user, kind=Job.Kind.REPORT, label="gagal", status=Job.Status.FAILED)
+    return {"household": member_a.household.pk, "membership": member_a.pk, "problem": problem.pk,
+            "job": job.pk, "failed_job": failed.pk}
 
 
 def resolve_kwargs(kwargs, world):
@@ -122,6 +136,11 @@ def check(response, expected, persona, name):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), where
     elif expected == ADMIN_LOGIN:
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), where
+    elif expected == JOB:
+        job = job_of(response)
+        assert job.owner == response.wsgi_request.user and job.status == Job.Status.DONE, f"{where}: {job.message}"
+        response = job_file(response.client, response)
+        assert response.status_code == 200, where
     elif expected == R:
         assert response.status_code == 302, f"{where}: {response.status_code}"
         assert not response["Location"].startswith("/accounts/login/"), where

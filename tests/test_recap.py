@@ -12,6 +12,7 @@ from households.models import KbStatus, Meeting, Membership, MonthlyReport
 from reports import recap_reference as ref
 from reports.recap import not_reported, recap
 from tests.factories import make_group, make_member
+from tests.jobs_util import followed
 from uppka.months import end_of_month
 
 MONTHS = [dt.date(2024, m, 1) for m in range(1, 7)]
@@ -194,7 +195,7 @@ def test_dppkb_reads_the_city_recap_and_each_opd_only_its_own(client, dppkb_user
 @pytest.mark.django_db
 def test_the_recap_workbook_has_the_sheets_and_headers_of_the_spec(client, opd_user, two_opds):
     client.force_login(opd_user)
-    response = client.get("/reports/rekap.xlsx?as_of=2024-03")
+    response = followed(client.get("/reports/rekap.xlsx?as_of=2024-03"))
     assert response["Content-Disposition"].endswith('rekap-uppka-distan-2024-03.xlsx"')
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert book.sheetnames == ["Rekap", "Rekap Kelurahan", "Kelompok"]

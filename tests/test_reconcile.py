@@ -15,6 +15,7 @@ from reports import engine
 from reports.rows import sort_rows
 from tests.conftest import months_ago
 from tests.factories import make_group, make_member, make_reading
+from tests.jobs_util import followed
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_an_opd_users_report_and_workbook_are_named_after_their_opd(client, opd_
     client.force_login(opd_user)
     cells = scope_cells(client.get("/reports/").content.decode())
     assert cells[0] == "OPD DISTAN – Dinas Pertanian" and cells.count(cells[0]) == 1
-    response = client.get("/reports/export.xlsx")
+    response = followed(client.get("/reports/export.xlsx"))
     assert re.search(r'filename="laporan-uppka-distan-\d{4}-\d{2}\.xlsx"', response["Content-Disposition"])
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     scope = next(row[1] for row in book["Ringkasan"].iter_rows(max_col=2, values_only=True) if row[0] == "Cakupan")
@@ -56,7 +57,7 @@ def test_an_opd_users_report_and_workbook_are_named_after_their_opd(client, opd_
 
 def test_the_workbook_carries_the_explanations(client, dppkb_user, city):
     client.force_login(dppkb_user)
-    response = client.get("/reports/export.xlsx")
+    response = followed(client.get("/reports/export.xlsx"))
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     notes = [row[1] for row in book["Ringkasan"].iter_rows(max_col=2, values_only=True) if row[0] == "Catatan"]
     assert len(notes) == 3 and "dihitung sekali di baris pertama" in notes[0]
@@ -74,7 +75,7 @@ def test_the_workbook_keeps_the_pages_sort(client, dppkb_user, city, sort):
     client.force_login(dppkb_user)
     page = client.get("/reports/", {"sort": sort})
     assert f"sort={sort}" in page.content.decode()  # the Excel link carries it
-    response = client.get("/reports/export.xlsx", {"sort": sort})
+    response = followed(client.get("/reports/export.xlsx", {"sort": sort}))
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     codes = [row[0] for row in book["Kelompok"].iter_rows(min_row=2, values_only=True)]
     figures = engine.figures(Group.objects.all(), page.context["as_of"])
@@ -143,7 +144,7 @@ def test_the_admin_refuses_kecamatan_targets_that_do_not_add_up(admin_client):
 def test_each_selection_downloads_under_its_own_name(client, dppkb_user, city, group_a):
     kecamatan = group_a.kelurahan.kecamatan
     client.force_login(dppkb_user)
-    response = client.get("/reports/export.xlsx", {"group_type": "KWT", "kecamatan": kecamatan.code})
+    response = followed(client.get("/reports/export.xlsx", {"group_type": "KWT", "kecamatan": kecamatan.code}))
     name = re.search(r'filename="([^"]+)"', response["Content-Disposition"]).group(1)
     assert name.startswith(f"laporan-uppka-kota-kwt-{kecamatan.code}".lower())
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", account_views.audit, name="audit"),
     path("", include("households.urls")),
     path("reports/", include("reports.urls")),
+    path("pekerjaan/", include("jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's).
     path("favicon.ico", account_views.favicon, name="favicon"),

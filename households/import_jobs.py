@@ -1,0 +1,94 @@
+"""The import and the data download as background jobs (``jobs``): what the worker runs.
+
+The uploaded file is read, checked against the owner's scope and, when asked and clean,
+imported all or nothing; the problems go where the error copy finds them (``imports``). The
+import commits together with the job's "done": a job failed meanwhile (its worker was thought
+dead) rolls its import back, so a failed job never leaves data behind.
+"""
+
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+
+from groups.models import Group
+from households import imports, signals
+from households.importer import apply_plan, describe, plan_import
+from households.workbook import WorkbookError, read_workbook
+from households.xlsx import TooManyRows, write_data
+from jobs.services import write_file
+from jobs.tasks import JobRefused, complete
+from uppka import progress
+
+
+class _Abandoned(Exception):
+    pass
+
+
+def check(job) -> dict:
+    """The dry run (and the import, if the upload asked for it straight away)."""
+    token = job.params["token"]
+    plan = _plan(job, token)
+    if job.params.get("apply") and not plan.error_count and plan.has_changes:
+        return _apply(job, plan, token)
+    return _outcome(plan, token, applied=False)
+
+
+def run_import(job) -> dict:
+    """The import confirmed after a clean dry run: checked again (the data may have changed)."""
+    token = job.params["token"]
+    plan = _plan(job, token)
+    if plan.error_count or not plan.has_changes:
+        return _outcome(plan, token, applied=False)
+    return _apply(job, plan, token)
+
+
+def _plan(job, token):
+    path = imports.stored_path(token)
+    if path is None:
+        raise JobRefused(_("The uploaded file is no longer here (uploads are kept a day). Upload it again."))
+    progress.stage("read")
+    try:
+        sheets = read_workbook(path)
+    except WorkbookError as e:
+        imports.discard(token)
+        raise JobRefused(str(e)) from e
+    progress.stage("check")
+    plan = plan_import(sheets, user=job.owner)
+    imports.save_problems(token, plan.log)
+    return plan
+
+
+def _outcome(plan, token, *, applied) -> dict:
+    return {"token": token, "counts": plan.counts(), "error_count": plan.error_count,
+            "problem_count": plan.problem_count, "has_changes": plan.has_changes, "applied": applied}
+
+
+def _apply(job, plan, token) -> dict:
+    result = _outcome(plan, token, applied=True)
+    progress.stage("write", total=sum(v for k, v in plan.counts().items() if k != "unchanged"))
+    try:
+        with transaction.atomic():
+            apply_plan(plan, user=job.owner)
+            if not complete(job.pk, result):
+                raise _Abandoned
+    except _Abandoned:
+        return result  # the job was failed meanwhile: nothing was saved, and it stays failed
+    except DatabaseError as e:
+        raise JobRefused(_("The database refused the import (someone may have changed the same data); nothing was saved. Try again.")) from e
+    imports.discard(token)
+    signals.personal_data_accessed.send(check, user=job.owner, ip=job.params.get("ip"),
+                                        action=signals.IMPORT, target=describe(plan.counts()))
+    return result
+
+
+def data_workbook(job) -> dict:
+    """DPPKB's data in the import layout (whole NIKs: DPPKB only, checked again here)."""
+    import datetime as dt
+
+    if not job.owner.sees_whole_city:
+        raise JobRefused(_("Only DPPKB may download the data."))
+    since = dt.date.fromisoformat(job.params["since"])
+    groups = Group.objects.visible_to(job.owner)
+    try:
+        return write_file(job, lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
+    except TooManyRows as e:
+        raise JobRefused(_("Too many rows for one workbook.")) from e

@@ -1,0 +1,95 @@
+"""A user's jobs: the list, one job's page (progress, then the result), the polling endpoint,
+the file, and trying again. Each shows only the asking user's own jobs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from households import imports
+from households.importer import describe
+from jobs import services
+from jobs.models import Job
+
+JOBS_PER_PAGE = 20
+IMPORT_KINDS = (Job.Kind.IMPORT_CHECK, Job.Kind.IMPORT)
+
+
+def stage_label(job: Job) -> str:
+    labels = {"read": _("Reading the file"), "check": _("Checking the rows"), "write": _("Saving"),
+              "query": _("Counting the figures"), "rows": _("Writing the workbook")}
+    if job.status == Job.Status.QUEUED:
+        return _("Waiting for a worker")
+    return labels.get(job.stage, _("Working"))
+
+
+@login_required
+def job_list(request):
+    services.fail_stale()
+    jobs = Job.objects.filter(owner=request.user).only(
+        "pk", "kind", "label", "status", "stage", "done", "total", "created", "finished", "result")
+    page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "jobs/list.html", {"page": page, "jobs": page.object_list})
+
+
+@login_required
+def detail(request, pk):
+    job = services.owned(request.user, pk)
+    context = {"job": job, "stage": stage_label(job)}
+    if job.kind in IMPORT_KINDS and job.status == Job.Status.DONE:
+        result = job.result
+        problems, total, summaries = imports.load_problems(result.get("token", ""))
+        context.update(
+            summary=describe(result.get("counts", {})), problems=problems, problem_count=total,
+            summaries=summaries, token=result.get("token"),
+            can_confirm=(job.kind == Job.Kind.IMPORT_CHECK and not result.get("applied") and not result.get("error_count")
+                         and result.get("has_changes") and imports.upload_path(request, result.get("token", "")) is not None),
+            has_error_copy=bool(problems) and imports.upload_path(request, result.get("token", "")) is not None,
+        )
+    return render(request, "jobs/detail.html", context)
+
+
+@never_cache
+@login_required
+def status(request, pk):
+    """What the page polls: the state and progress, nothing personal."""
+    job = services.owned(request.user, pk)
+    return JsonResponse({"status": job.status, "ended": job.ended, "stage": stage_label(job),
+                         "done": job.done, "total": job.total, "percent": job.percent})
+
+
+@login_required
+def download(request, pk):
+    job = services.owned(request.user, pk)
+    path = services.file_path(job) if job.status == Job.Status.DONE else None
+    if path is None:
+        raise Http404(_("This file is no longer kept (files are kept a day)."))
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.result.get("download") or path.name,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+@require_POST
+def retry(request, pk):
+    job = services.owned(request.user, pk)
+    if job.status != Job.Status.FAILED:
+        return redirect(job)
+    try:
+        return redirect(services.retry(job))
+    except services.TooManyJobs as e:
+        messages.error(request, str(e))
+        return redirect(job)
+
+
+def start_job(request, kind, label, params, *, fallback: str):
+    """Start a job for the user and go to its page (or, with too many jobs waiting, back to
+    ``fallback`` with the message): how every page asks for long work."""
+    try:
+        return redirect(services.start(request.user, kind, label, params))
+    except services.TooManyJobs as e:
+        messages.error(request, str(e))
+        return redirect(fallback)
