@@ -14,10 +14,13 @@ $(INSTALLED): requirements.txt
 
 setup: $(INSTALLED)
 
-# SQLite demo: migrate, load demo data once, print the demo accounts, serve on 127.0.0.1:8000.
+# SQLite demo: migrate, load demo data once, print the demo accounts, serve on 127.0.0.1:8000
+# with a background worker beside it (imports and workbooks run as jobs); Ctrl-C stops both.
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo
+	DEBUG=1 $(BIN)/python manage.py db_worker --queue-name '*' --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: setup

@@ -70,8 +70,8 @@ def _apply(job, plan, token) -> dict:
             apply_plan(plan, user=job.owner)
             if not complete(job.pk, result):
                 raise _Abandoned
-    except _Abandoned:
-        return result  # the job was failed meanwhile: nothing was saved, and it stays failed
+    except _Abandoned as e:  # the job was failed meanwhile (its worker thought dead): nothing is kept
+        raise JobRefused(_("The job was stopped while it was saving; nothing was saved. Try again.")) from e
     except DatabaseError as e:
         raise JobRefused(_("The database refused the import (someone may have changed the same data); nothing was saved. Try again.")) from e
     imports.discard(token)
