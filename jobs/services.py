@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -70,11 +70,33 @@ def owned(user, pk: int) -> Job:
 def fail_stale() -> int:
     """Mark failed the running jobs whose worker stopped beating. Their work left nothing:
     an import writes in one transaction (the database rolls it back when the worker's
-    connection goes), a workbook is moved to its name only when complete."""
+    connection goes), a workbook is moved to its name only when complete.
+
+    Only reads unless a job is stale: the pages that call this must not wait on SQLite's
+    single writer while a job holds it. A worker beats in the database and, for when its own
+    long transaction keeps SQLite's writers out, on a file in the job folder (``beat_file``)."""
     limit = timezone.now() - stale_after()
-    return Job.objects.filter(status=Job.Status.RUNNING, beat__lt=limit).update(
-        status=Job.Status.FAILED, finished=timezone.now(),
-        message=_("The worker stopped while this job ran (the server restarted or ran out of memory). Nothing was saved. Try again."))
+    candidates = Job.objects.filter(status=Job.Status.RUNNING, beat__lt=limit).values_list("pk", flat=True)[:100]
+    stale = [pk for pk in candidates if not _beat_since(pk, limit)]
+    if not stale:
+        return 0
+    try:
+        return Job.objects.filter(pk__in=stale, status=Job.Status.RUNNING, beat__lt=limit).update(
+            status=Job.Status.FAILED, finished=timezone.now(),
+            message=_("The worker stopped while this job ran (the server restarted or ran out of memory). Nothing was saved. Try again."))
+    except OperationalError:  # SQLite busy: the next look will do it
+        return 0
+
+
+def beat_file(job_id: int) -> Path:
+    return job_dir() / f"{job_id}.beat"
+
+
+def _beat_since(job_id: int, limit) -> bool:
+    try:
+        return beat_file(job_id).stat().st_mtime >= limit.timestamp()
+    except OSError:
+        return False
 
 
 def job_dir() -> Path:

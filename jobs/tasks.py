@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from jobs.models import Job
-from jobs.services import HEARTBEAT_SECONDS
+from jobs.services import HEARTBEAT_SECONDS, beat_file
 from uppka import progress
 
 try:  # Django 6 has the tasks framework built in; 5.2 takes the backport
@@ -100,13 +100,16 @@ class _Heartbeat(threading.Thread):
         self.job_id, self.stopped = job_id, threading.Event()
 
     def run(self):
+        path = beat_file(self.job_id)
         try:
             while not self.stopped.wait(HEARTBEAT_SECONDS):
+                path.touch()  # seen also while SQLite's single writer is the work itself
                 try:
                     Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(beat=timezone.now())
-                except DatabaseError:  # SQLite is busy with the work's writes: the next beat will do
+                except DatabaseError:  # SQLite is busy with the work's writes: the file said it
                     close_old_connections()
         finally:
+            path.unlink(missing_ok=True)
             connection.close()
 
     def stop(self):
