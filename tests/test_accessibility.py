@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from groups.models import GroupProblem, Target
 from households.models import Meeting, MeetingMode
+from jobs.models import Job
 from tests.factories import make_member, make_reading
 from tests.test_browser import DESKTOP, LAST_MONTH, PHONE, log_in, open_menu, wait_for_trends
 from tests.test_permissions import ADMIN_SAMPLES, MATRIX, PERSONAS
@@ -33,7 +34,9 @@ NOT_PAGES = {"favicon", "reports:export", "reports:recap_export", "households:im
              "households:import_data", "households:import_errors", "households:entry_sheet_default", "home",
              "households:register_print", "reports:card", "reports:report_print", "reports:group_data_export",
              # fragments their pages fetch (checked there, once drawn)
-             "reports:dashboard_trends", "reports:report_trends"}
+             "reports:dashboard_trends", "reports:report_trends",
+             # a job's state for its page's script, its file
+             "jobs:status", "jobs:download"}
 
 
 def pages_for(persona, world):
@@ -96,8 +99,15 @@ def world(group_a, group_with_history_a, cadre_a, opd_user, dppkb_user):
                                      topic="Penyuluhan KB")
     problem = GroupProblem.objects.create(group=group_a, kind="pasar", noted_on=timezone.localdate(),
                                           description="Harga bahan baku naik.")
+    # The OPD user's jobs: one running (its page shows the bar; its worker beats "tomorrow" so
+    # that it stays running through the test), one failed.
+    running = Job.objects.create(owner=opd_user, kind=Job.Kind.REPORT, label="laporan-uppka-distan-2026-10.xlsx",
+                                 status=Job.Status.RUNNING, stage="rows", done=300, total=1200,
+                                 started=timezone.now(), beat=timezone.now() + dt.timedelta(days=1))
+    failed = Job.objects.create(owner=opd_user, kind=Job.Kind.RECAP, label="rekap-uppka-distan-2026-10.xlsx",
+                                status=Job.Status.FAILED, message="Pekerja berhenti.", finished=timezone.now())
     return {"household": households[0].pk, "membership": households[0].memberships.get().pk,
-            "problem": problem.pk, "meeting": meeting.pk,
+            "problem": problem.pk, "meeting": meeting.pk, "job": running.pk, "failed_job": failed.pk,
             "2024-05": f"{LAST_MONTH:%Y-%m}"}  # the MATRIX's month: here last month, which has data
 
 
@@ -155,6 +165,9 @@ def test_every_page_of_each_role_passes_axe(page, live_server, world, audit, gro
         if persona == "cadre_a":
             sheet_errors(page, live_server, audit, code)
             audit.visit(f"{persona}: not allowed", "/bulan/", statuses=(403,))
+        if persona == "opd_user":
+            audit.visit(f"{persona}: a failed job", f"/pekerjaan/{world['failed_job']}/")
+            audit.visit(f"{persona}: a workbook ready", "/reports/export.xlsx")
         if persona == "dppkb_user":
             audit.visit(f"{persona}: month register", f"/reports/bulan/{LAST_MONTH:%Y-%m}/")
             import_errors(page, live_server, audit)

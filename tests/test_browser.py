@@ -191,8 +191,10 @@ def test_opd_user_downloads_the_excel_report_matching_the_page(
     expect(page.get_by_role("heading", name="Pendapatan sebelum dan sesudah bergabung")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="KWT-A")
     cells = row.locator("td").all_inner_texts()
+    page.get_by_role("link", name="Unduh Excel").click()  # a job writes it: its page offers the file
+    expect(page.get_by_text("Buku kerja sudah siap")).to_be_visible()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Unduh Excel").click()
+        page.get_by_role("link", name=re.compile("^Unduh laporan-uppka-distan-")).click()
     path = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(path)
     assert path.name.startswith("laporan-uppka-distan-")  # the OPD's code, not the user name
@@ -235,6 +237,7 @@ def test_dppkb_uploads_a_workbook_with_errors_fixes_it_and_imports(
     expect(page.get_by_role("link", name="Unduh buku kerja dengan kolom kesalahan")).to_be_visible()
     assert not Household.objects.exists()
 
+    page.get_by_role("link", name="Unggah berkas lain").click()
     page.get_by_label("Buku kerja (.xlsx, .ods atau .xls)").set_input_files(workbook("7373019999000123"))
     page.get_by_role("button", name="Unggah").click()
     expect(page.get_by_text("1 keluarga baru")).to_be_visible()
@@ -321,4 +324,31 @@ def test_dppkb_reads_and_filters_the_change_history(page, live_server, dppkb_use
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(re.compile(r"Pendapatan [A-Z][a-z]+ \d{4}, keluarga Ani Lestari \(KWT-A\)"))
     expect(rows.first).to_contain_text("Rp 1.000.000 → Rp 1.234.000")
+    assert console_errors == []
+
+
+def test_a_job_page_follows_the_progress_then_offers_the_file(
+    page, live_server, opd_user, group_with_history, console_errors, settings
+):
+    """The job waits for a worker; the bar moves as the worker tells its progress, without
+    reloading; when the job ends the page shows the file. The worker is played by the test."""
+    from jobs.models import Job
+    from jobs.tasks import run_job
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": []}}
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "opd_distan")
+    page.goto(f"{live_server.url}/reports/export.xlsx")
+    expect(page.get_by_text("Menunggu giliran")).to_be_visible()
+    job = Job.objects.get()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, stage="rows", done=600, total=1200,
+                                         beat=timezone.now())
+    expect(page.get_by_text("Menulis buku kerja — 600 / 1.200")).to_be_visible()
+    assert page.locator("#job-bar").evaluate("bar => bar.value") == 50
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+    run_job.call(job.pk)
+    expect(page.get_by_text("Buku kerja sudah siap")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Unduh laporan-uppka-distan-"))).to_be_visible()
+    page.get_by_role("main").get_by_role("link", name="Pekerjaan saya").click()
+    expect(page.get_by_role("cell", name="Selesai")).to_be_visible()
     assert console_errors == []
