@@ -92,3 +92,19 @@ def data_workbook(job) -> dict:
         return write_file(job, lambda f: write_data(f, groups=groups, since=since), f"data-uppka-{since:%Y-%m}.xlsx")
     except TooManyRows as e:
         raise JobRefused(_("Too many rows for one workbook.")) from e
+
+
+def result_page(request, job) -> dict:
+    """What the job's page shows of a finished check or import: the counts in words, the
+    problems kept for the error copy, and the buttons this session may use."""
+    result = job.result
+    token = result.get("token", "")
+    problems, total, summaries = imports.load_problems(token)
+    mine = imports.upload_path(request, token) is not None  # the upload is still here, and this session's
+    return {
+        "summary": describe(result.get("counts", {})), "problems": problems, "problem_count": total,
+        "summaries": summaries, "token": token,
+        "can_confirm": (mine and job.kind == job.Kind.IMPORT_CHECK and not result.get("applied")
+                        and not result.get("error_count") and result.get("has_changes")),
+        "has_error_copy": mine and bool(problems),
+    }
