@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from uppka import progress
 from uppka.formats import round_half_up, round_percent
 from uppka.scratch import xlsx_workbook
 
@@ -108,7 +109,7 @@ def _write_table(sheet, top, headers, head, rows, money, percent, *, first_money
     _header_row(sheet, top, headers, head)
     last = top
     percent_column = len(headers) - 1
-    for last, values in enumerate(rows, start=top + 1):
+    for last, values in enumerate(progress.counted(rows), start=top + 1):
         for column, value in enumerate(values):
             if value is None:
                 continue
@@ -178,7 +179,7 @@ def _write_counts(sheet, top, headers, head, rows, *, date_format=None):
     """A header row (frozen, with an autofilter) and rows of text, dates and whole counts."""
     _header_row(sheet, top, headers, head)
     last = top
-    for last, cells in enumerate(rows, start=top + 1):
+    for last, cells in enumerate(progress.counted(rows), start=top + 1):
         for column, value in enumerate(cells):
             if value is None:
                 continue

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from reports import engine, recap
 from reports.excel import write_recap, write_report
 from reports.rows import summary_rows
+from uppka import progress
 
 EXPORT_KEYS = ("opd_id", "type_id", "kecamatan_id")  # groups are streamed row by row
 
@@ -35,8 +36,10 @@ def _export(out, *, groups, as_of, made_by, described, sort):
     ]
     # Figures aggregated in the database, groups and members streamed: the memory used does
     # not grow with the number of households (see reports/engine.py).
+    progress.stage("query")
     with engine.source(groups, as_of) as table:
         figures = engine.figures(groups, as_of, EXPORT_KEYS, table=table)
+        progress.stage("rows")
         write_report(
             out,
             header=header,
@@ -105,7 +108,9 @@ def export_recap(out, *, groups, month: dt.date, made_by: str, cleaned: dict, us
     the user), always in Indonesian."""
     with translation.override("id"):
         described = describe(cleaned, user)
+        progress.stage("query")
         lines = recap.recap(month, groups)
+        progress.stage("rows")
         now = timezone.localtime()
         header = [
             ("Laporan", "Rekapitulasi bulanan kelompok UPPKA (register R/I/UPPKA)"),

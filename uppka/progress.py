@@ -66,5 +66,6 @@ def counted(items: Iterable) -> Iterator:
     for item in items:
         yield item
         listener.done += 1
-        if listener.done % 500 == 0:
+        if listener.done % 64 == 0:  # the clock is read now and then, not on every row
             listener.tell()
+    listener.tell(force=True)
