@@ -69,3 +69,13 @@ def counted(items: Iterable) -> Iterator:
         if listener.done % 64 == 0:  # the clock is read now and then, not on every row
             listener.tell()
     listener.tell(force=True)
+
+
+def report(stage_name: str, done: int, total: int | None = None) -> None:
+    """All at once, for work that counts by itself (the import's reader and checker take a
+    ``progress(stage, done, total)`` callable: this is it)."""
+    listener = _listener.get()
+    if listener is not None:
+        new_stage = listener.stage != stage_name
+        listener.stage, listener.done, listener.total = stage_name, done, total
+        listener.tell(force=new_stage)
