@@ -1,0 +1,27 @@
+"""Error reporting beyond the log: optional Sentry, and a one-line log of refused hosts."""
+
+import logging
+
+
+class WithoutTraceback(logging.Filter):
+    """Log the record without its traceback: a request for an unknown Host (a scanner, a
+    probe by IP address) is worth one line, not thirty."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def start_sentry(dsn: str, *, environment: str) -> bool:
+    """Send errors to Sentry when sentry-sdk is installed (it is optional: not in
+    requirements.txt). Requests' bodies, cookies and users stay out (``send_default_pii``
+    off): pages and uploads hold NIKs. Returns whether Sentry was started."""
+    try:
+        import sentry_sdk
+    except ImportError:
+        logging.getLogger("uppka").warning("SENTRY_DSN is set but sentry-sdk is not installed: pip install sentry-sdk")
+        return False
+    sentry_sdk.init(dsn=dsn, environment=environment, send_default_pii=False, max_request_body_size="never",
+                    traces_sample_rate=0.0)
+    return True
