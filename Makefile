@@ -69,11 +69,13 @@ bench-million: setup
 pace: setup
 	$(BIN)/python scripts/sheet_pace.py
 
-# Backups of the database DATABASE_URL points at (SQLite or PostgreSQL), in var/backups/.
+# A verified backup of the database DATABASE_URL points at (SQLite or PostgreSQL), in
+# BACKUP_DIR (var/backups/). Refuses without DATABASE_URL unless DEBUG=1 (the demo database).
 backup: setup
 	$(BIN)/python manage.py backup
 
-# make restore FILE=var/backups/uppka-….sqlite3 (stop the app first)
+# make restore FILE=var/backups/uppka-….sqlite3 (stop the app first). It asks before
+# replacing anything and saves the current database first.
 restore: setup
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/…"; exit 2; }
-	$(BIN)/python manage.py restore "$(FILE)" --yes
+	$(BIN)/python manage.py restore "$(FILE)"

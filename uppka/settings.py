@@ -233,6 +233,7 @@ IMPORT_MAX_BYTES = 20 * 1024 * 1024
 # the like), as a dry run checked on one server is confirmed on whichever the next request
 # reaches. Backups (manage.py backup) go to BACKUP_DIR, mode 0700, each file 0600.
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR") or BASE_DIR / "var" / "backups")
+BACKUP_KEEP_DAYS = int(os.environ.get("BACKUP_KEEP_DAYS") or "30")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
