@@ -11,13 +11,15 @@ logger = logging.getLogger("uppka.purge")
 class Command(BaseCommand):
     help = (
         "Remove what is kept only for a while: uploaded workbooks older than a day (IMPORT_DIR), finished "
-        "jobs and their files older than a day (JOB_DIR), expired sessions. Daily from the uppka-purge timer."
+        "jobs and their files older than a day (JOB_DIR), the task queue's finished results, expired sessions. Daily from the uppka-purge timer."
     )
 
     def handle(self, *args, **options):
         uploads = forget_old_files()
         self.stdout.write(f"Uploads: {uploads} old files removed.")
         self.stdout.write(f"Jobs: {purge_jobs()}")
+        # The task queue's own rows (arguments, return values) of tasks finished a day ago.
+        call_command("prune_db_task_results", queue_name="*", min_age_days=1, verbosity=0)
         call_command("clearsessions")
         self.stdout.write("Sessions: expired ones removed.")
         logger.info("Purge done: %s upload files", uploads)
