@@ -128,3 +128,9 @@ def test_sentry_is_optional(monkeypatch, caplog):
     monkeypatch.setattr(builtins, "__import__", no_sentry)
     assert start_sentry("https://key@sentry.example/1", environment="test") is False
     assert "sentry-sdk is not installed" in caplog.text
+
+
+def test_the_example_env_file_works_once_given_a_real_secret():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        UPPKA_ENV_FILE=str(ROOT / ".env.example"), SECRET_KEY=secrets.token_urlsafe(50))
+    assert result.returncode == 0, result.stdout + result.stderr
