@@ -228,3 +228,24 @@ def test_the_worker_waits_longer_than_the_longest_job():
     unit = (DEPLOY / "systemd" / "uppka-worker.service").read_text()
     assert int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1)) >= 1800
     assert exec_start("uppka-worker.service")[-4:] == ["db_worker", "--queue-name", "*", "--no-reload"]
+
+
+def test_the_units_are_valid_for_systemd(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze is not installed")
+    units = sorted((DEPLOY / "systemd").iterdir())
+    result = subprocess.run([analyze, "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
+    # On a machine without /srv/uppka the commands are missing; anything else is a mistake.
+    problems = [line for line in result.stderr.splitlines() if "is not executable" not in line and line.strip()]
+    assert problems == []
+
+
+def test_the_upgrade_script_backs_up_first_and_checks_before_reloading():
+    script = "\n".join(line for line in (DEPLOY / "upgrade.sh").read_text().splitlines()
+                       if not line.lstrip().startswith(("#", "trap", "echo")))
+    subprocess.run(["bash", "-n", str(DEPLOY / "upgrade.sh")], check=True)
+    steps = ["manage backup", "git checkout", "--require-hashes", "migrate --plan", "migrate --noinput",
+             "collectstatic", "check --deploy", "systemctl reload uppka-web", "/healthz"]
+    positions = [script.index(step) for step in steps]
+    assert positions == sorted(positions)
