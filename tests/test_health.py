@@ -49,3 +49,19 @@ def test_a_refused_host_is_one_warning_line_without_traceback(client, production
     from uppka.errors import WithoutTraceback
 
     assert WithoutTraceback().filter(record) and record.exc_info is None
+
+
+@pytest.mark.django_db
+def test_error_mails_leave_out_what_users_typed(rf, settings):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    request = rf.post("/kelompok/", {"nik": "7373010101900001", "amount": "1250000"})
+    nik = "7373010101900001"  # noqa: F841 - a local variable the report must not show
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        text = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+    assert "boom" in text
+    assert "7373010101900001" not in text and "1250000" not in text

@@ -251,6 +251,8 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("SERVER_EMAIL") or "uppka@localhost"
 EMAIL_SUBJECT_PREFIX = "[UPPKA] "
+# The error e-mails leave out form fields and local variables (NIKs, incomes).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "uppka.errors.NoPersonalDataReporterFilter"
 if not EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
@@ -273,7 +275,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
         "django.request": {"handlers": ["console", "mail_admins"] if ADMINS and EMAIL_HOST else ["console"],
                            "level": "WARNING", "propagate": False},
-        # A probe by address or a scanner's Host: one warning line, not a traceback per request.
+        # A probe by address or a scanner's Host: one line, not a traceback per request.
         "django.security.DisallowedHost": {"handlers": ["console"], "filters": ["one_line"], "propagate": False},
     },
 }
