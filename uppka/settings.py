@@ -261,7 +261,8 @@ if not EMAIL_HOST:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                             "datefmt": "%Y-%m-%d %H:%M:%S%z"}},
     "filters": {
         "production": {"()": "django.utils.log.RequireDebugFalse"},
         "one_line": {"()": "uppka.errors.WithoutTraceback"},
