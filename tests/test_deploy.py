@@ -158,6 +158,10 @@ def test_nginx_gunicorn_and_worker_as_deployed(stack):
     response = connection.getresponse()
     assert response.status == 301
     assert response.getheader("Location") == f"https://{HOST}/accounts/login/?next=/"
+    connection = http.client.HTTPConnection("127.0.0.1", stack["http"], timeout=5)
+    connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})  # a balancer's probe by address
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (200, b"ok\n")
 
     # Over HTTPS the app knows it is HTTPS (no redirect loop) and says so with HSTS.
     response, page = https(stack, "GET", "/accounts/login/", headers={"X-Forwarded-Proto": "http"})
