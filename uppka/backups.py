@@ -201,8 +201,10 @@ def other_connections() -> int:
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
+        # Client sessions only: an autovacuum worker is no reason to refuse (PostgreSQL
+        # ends it for the rename).
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND pid <> pg_backend_pid()")
+                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         return cursor.fetchone()[0]
 
 
