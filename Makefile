@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup bench bench-million messages check-deploy clean backup restore pace
+.PHONY: run test setup bench bench-million messages check-deploy clean backup restore pace requirements audit
 
-$(INSTALLED): requirements.txt
+# Runtime (requirements.txt, what a server installs) and development (requirements-dev.txt:
+# tests, the compiler, the audit), each compiled from its .in file with every package pinned
+# and hashed. A developer's machine gets both.
+$(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 setup: $(INSTALLED)
@@ -35,6 +38,18 @@ messages: setup
 check-deploy: setup
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=uppka.example.go.id \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# After editing requirements.in or requirements-dev.in: pin and hash what they need (uv,
+# from PyPI), keeping the other pins as they are. `make requirements UPGRADE=1` moves every
+# indirect package to its newest version. Commit the .in and .txt files together.
+COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --custom-compile-command "make requirements" $(if $(UPGRADE),--upgrade)
+requirements: setup
+	$(COMPILE) requirements.in --output-file requirements.txt
+	$(COMPILE) requirements-dev.in --output-file requirements-dev.txt
+
+# Known vulnerabilities in the pinned packages (pip-audit; exits 1 when one is found).
+audit: setup
+	$(BIN)/python scripts/audit_requirements.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
@@ -72,11 +87,13 @@ bench-million: setup
 pace: setup
 	$(BIN)/python scripts/sheet_pace.py
 
-# Backups of the database DATABASE_URL points at (SQLite or PostgreSQL), in var/backups/.
+# A verified backup of the database DATABASE_URL points at (SQLite or PostgreSQL), in
+# BACKUP_DIR (var/backups/). Refuses without DATABASE_URL unless DEBUG=1 (the demo database).
 backup: setup
 	$(BIN)/python manage.py backup
 
-# make restore FILE=var/backups/uppka-….sqlite3 (stop the app first)
+# make restore FILE=var/backups/uppka-….sqlite3 (stop the app first). It asks before
+# replacing anything and saves the current database first.
 restore: setup
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/…"; exit 2; }
-	$(BIN)/python manage.py restore "$(FILE)" --yes
+	$(BIN)/python manage.py restore "$(FILE)"

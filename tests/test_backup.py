@@ -1,6 +1,10 @@
-"""make backup / restore: a round trip on the database the suite runs on (SQLite or PostgreSQL)."""
+"""make backup / restore: a round trip on the database the suite runs on (SQLite or PostgreSQL),
+and the traps of issue 18: a backup that lies, a restore that wipes good data."""
 
 import os
+import sqlite3
+import stat
+import time
 import subprocess
 import sys
 import uuid
@@ -29,14 +33,32 @@ def scratch_database(tmp_path):
         user = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         yield f"postgres://{user}@{db['HOST']}:{db['PORT'] or 5432}/{name}"
     finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor = admin.cursor()
+        # The restore leaves <name>_before_<time> (the database as it was) beside it.
+        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [name + "%"])
+        for (found,) in cursor.fetchall():
+            cursor.execute(f'DROP DATABASE IF EXISTS "{found}" WITH (FORCE)')
         admin.close()
 
 
+@pytest.fixture(autouse=True)
+def backup_dir(tmp_path, monkeypatch):
+    """Every command of these tests keeps its backups in the test's own folder."""
+    folder = tmp_path / "backups"
+    monkeypatch.setenv("BACKUP_DIR", str(folder))
+    return folder
+
+
+def run(database_url, *args, input=None, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "DEBUG"}}
+    if database_url:
+        clean["DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, input=input)
+
+
 def manage(database_url, *args):
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**env, "DATABASE_URL": database_url},
-                            capture_output=True, text=True)
+    result = run(database_url, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -64,13 +86,10 @@ def test_backup_and_restore_round_trip(scratch_database, tmp_path):
 def test_restore_refuses_a_file_that_is_not_a_backup(scratch_database, tmp_path):
     bogus = tmp_path / "bogus.bin"
     bogus.write_bytes(b"not a backup")
-    env = {**os.environ, "DATABASE_URL": scratch_database}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     manage(scratch_database, "migrate", "--verbosity", "0")
-    result = subprocess.run([sys.executable, "manage.py", "restore", str(bogus), "--yes"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    result = run(scratch_database, "restore", str(bogus), "--yes")
     assert result.returncode != 0
-    assert "not an SQLite backup" in result.stderr or "pg_restore failed" in result.stderr
+    assert "not an SQLite backup" in result.stderr
 
 
 @pytest.mark.django_db
@@ -93,3 +112,173 @@ def test_a_backup_from_before_the_kept_figures_restores_and_rebuilds_them(scratc
         "figures.rebuild(); print('SAME', kept == sorted(F.objects.values_list(*names)), len(kept))"
     ))
     assert "SAME True" in check and "SAME True 0" not in check, check
+
+
+def seeded(database_url):
+    manage(database_url, "migrate", "--verbosity", "0")
+    manage(database_url, "seed_demo", "--households", "10", "--months", "3", "--last-month", "2026-10")
+    return readings_total(database_url)
+
+
+def test_backup_without_database_url_in_production_refuses_and_creates_nothing(tmp_path, backup_dir):
+    result = run(None, "backup")
+    assert result.returncode != 0
+    assert "ERROR uppka.backup Backup failed: DATABASE_URL is not set" in result.stderr
+    assert not backup_dir.exists() or not any(backup_dir.iterdir())
+
+
+def test_backup_of_a_missing_sqlite_file_refuses_instead_of_creating_it(tmp_path):
+    missing = tmp_path / "nothing.sqlite3"
+    result = run(f"sqlite:///{missing}", "backup")
+    assert result.returncode != 0 and "does not exist" in result.stderr
+    assert not missing.exists()
+
+
+@pytest.mark.django_db
+def test_a_backup_is_private_verified_and_sized(scratch_database, backup_dir):
+    seeded(scratch_database)
+    out = manage(scratch_database, "backup")
+    (written,) = backup_dir.iterdir()
+    assert written.name.startswith("uppka-")
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backup_dir.stat().st_mode) == 0o700
+    assert f"{written.stat().st_size:,} bytes" in out and "verified" in out
+
+
+@pytest.mark.django_db
+def test_backup_prunes_only_its_own_old_files(scratch_database, backup_dir):
+    seeded(scratch_database)
+    backup_dir.mkdir(mode=0o700)
+    old, recent, other = backup_dir / "uppka-20200101-000000.sqlite3", backup_dir / "uppka-recent.dump", backup_dir / "notes.txt"
+    for path in (old, recent, other):
+        path.write_text("x")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old, (ten_days_ago, ten_days_ago))
+    os.utime(other, (ten_days_ago, ten_days_ago))
+    out = manage(scratch_database, "backup", "--keep-days", "7")
+    assert "Removed uppka-20200101-000000.sqlite3" in out
+    assert not old.exists() and recent.exists() and other.exists()
+    assert len(list(backup_dir.glob("uppka-*"))) == 2
+
+
+@pytest.mark.django_db
+def test_a_backup_that_cannot_be_written_exits_non_zero_with_an_error_line(scratch_database, tmp_path):
+    seeded(scratch_database)
+    (tmp_path / "a-file").write_text("")
+    result = run(scratch_database, "backup", "--out", str(tmp_path / "a-file" / "backup.bin"))
+    assert result.returncode != 0
+    assert "ERROR uppka.backup Backup failed" in result.stderr
+
+
+@pytest.mark.django_db
+def test_restore_asks_and_a_missing_answer_is_no(scratch_database, tmp_path):
+    before = seeded(scratch_database)
+    backup = tmp_path / "b.bin"
+    manage(scratch_database, "backup", "--out", str(backup))
+    manage(scratch_database, "shell", "-c", "from households.models import IncomeReading as R; R.objects.update(amount=1)")
+    changed = readings_total(scratch_database)
+    result = run(scratch_database, "restore", str(backup), input="")  # no terminal: EOF
+    assert result.returncode != 0 and "not confirmed" in result.stderr
+    assert readings_total(scratch_database) == changed
+    result = run(scratch_database, "restore", str(backup), input="yes\n")
+    assert result.returncode == 0, result.stderr
+    assert readings_total(scratch_database) == before
+
+
+def test_the_makefile_does_not_say_yes_for_the_operator():
+    assert "--yes" not in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.django_db
+def test_restore_saves_the_current_database_first(scratch_database, tmp_path, backup_dir):
+    before = seeded(scratch_database)
+    backup = tmp_path / "b.bin"
+    manage(scratch_database, "backup", "--out", str(backup))
+    manage(scratch_database, "shell", "-c", "from households.models import IncomeReading as R; R.objects.update(amount=7)")
+    changed = readings_total(scratch_database)
+    out = manage(scratch_database, "restore", str(backup), "--yes")
+    (saved,) = backup_dir.glob("uppka-before-restore-*")
+    assert str(saved) in out
+    assert readings_total(scratch_database) == before
+    manage(scratch_database, "restore", str(saved), "--yes")  # the save is a real backup
+    assert readings_total(scratch_database) == changed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["empty file", "empty database"])
+def test_restore_refuses_an_empty_backup_and_keeps_the_data(scratch_database, tmp_path, kind):
+    before = seeded(scratch_database)
+    empty = tmp_path / "empty.bin"
+    if kind == "empty file":
+        empty.write_bytes(b"")
+    else:
+        sqlite3.connect(empty).execute("CREATE TABLE t (x)").connection.close()
+    result = run(scratch_database, "restore", str(empty), "--yes")
+    assert result.returncode != 0
+    assert "empty (0 bytes)" in result.stderr or "no django_migrations table" in result.stderr
+    assert "ERROR uppka.backup" in result.stderr
+    assert readings_total(scratch_database) == before
+
+
+@pytest.mark.django_db
+def test_restore_refuses_a_backup_from_a_newer_release(scratch_database, tmp_path):
+    before = seeded(scratch_database)
+    record = "from django.db.migrations.recorder import MigrationRecorder as M; from django.db import connection; "
+    manage(scratch_database, "shell", "-c", record + "M(connection).record_applied('households', '9999_from_the_future')")
+    backup = tmp_path / "newer.bin"
+    manage(scratch_database, "backup", "--out", str(backup))
+    manage(scratch_database, "shell", "-c", record + "M(connection).record_unapplied('households', '9999_from_the_future')")
+    manage(scratch_database, "shell", "-c", "from households.models import IncomeReading as R; R.objects.update(amount=3)")
+    changed = readings_total(scratch_database)
+    result = run(scratch_database, "restore", str(backup), "--yes")
+    assert result.returncode != 0
+    assert "newer release" in result.stderr and "households.9999_from_the_future" in result.stderr
+    assert readings_total(scratch_database) == changed != before
+
+
+def postgres_only():
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        pytest.skip("PostgreSQL only (DATABASE_URL=postgres://…)")
+
+
+@pytest.mark.django_db
+def test_postgres_restore_refuses_while_the_app_holds_connections(scratch_database, tmp_path):
+    postgres_only()
+    import psycopg2
+
+    before = seeded(scratch_database)
+    backup = tmp_path / "b.dump"
+    manage(scratch_database, "backup", "--out", str(backup))
+    app = psycopg2.connect(scratch_database)
+    try:
+        result = run(scratch_database, "restore", str(backup), "--yes")
+    finally:
+        app.close()
+    assert result.returncode != 0 and "other connection(s)" in result.stderr
+    assert readings_total(scratch_database) == before
+
+
+@pytest.mark.django_db
+def test_postgres_restore_goes_into_a_fresh_database_and_keeps_the_old_one(scratch_database, tmp_path):
+    postgres_only()
+    import psycopg2
+
+    before = seeded(scratch_database)
+    backup = tmp_path / "b.dump"
+    manage(scratch_database, "backup", "--out", str(backup))
+    extra = psycopg2.connect(scratch_database)
+    extra.autocommit = True
+    extra.cursor().execute("CREATE TABLE not_in_the_dump (x int)")
+    extra.close()
+    manage(scratch_database, "shell", "-c", "from households.models import IncomeReading as R; R.objects.update(amount=5)")
+    out = manage(scratch_database, "restore", str(backup), "--yes")
+    assert readings_total(scratch_database) == before
+    tables = manage(scratch_database, "shell", "-c", "from django.db import connection; print(connection.introspection.table_names())")
+    assert "not_in_the_dump" not in tables
+    kept = out.split("is kept as ")[1].split(":")[0]
+    old = psycopg2.connect(scratch_database.rsplit("/", 1)[0] + "/" + kept)
+    try:
+        cursor = old.cursor()
+        cursor.execute("SELECT count(*) FROM not_in_the_dump")  # the database as it was, whole
+    finally:
+        old.close()

@@ -1,21 +1,27 @@
 """UPPKA Monitor settings, driven by environment variables (see .env.example).
 
+The variables come from the process environment, then from an env file: the one
+UPPKA_ENV_FILE names (deploy/: /etc/uppka/env), else ./.env when it exists. A variable
+already in the environment wins over the file.
+
 With nothing set: SQLite in ./db.sqlite3, DEBUG off, local hosts only. "Production" means
-the site answers to a real host name (ALLOWED_HOSTS beyond localhost): then a real
+the site answers to a real host name (ALLOWED_HOSTS beyond localhost): then a strong
 SECRET_KEY is required and cookies, HSTS and redirects are hardened.
 """
 
 import os
 import tempfile
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from uppka.env import env_bool, env_list
+from uppka.env import env_bool, env_list, load_env_file, weak_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+load_env_file(os.environ.get("UPPKA_ENV_FILE") or None, default=BASE_DIR / ".env")
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "testserver"}
@@ -28,6 +34,10 @@ if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value when DEBUG is off and "
         "ALLOWED_HOSTS names a real host."
+    )
+if PRODUCTION and (weakness := weak_secret_key(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is {weakness}. Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 
 INSTALLED_APPS = [
@@ -57,6 +67,8 @@ INSTALLED_APPS = [
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
+    # First: /healthz answers without the Host check, the HTTPS redirect or a session.
+    "uppka.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -170,7 +182,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # collectstatic (production) gathers files here; elsewhere WhiteNoise reads static/ directly.
-STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles") if PRODUCTION else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -200,9 +212,14 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # HSTS starts at an hour: a first deploy with a broken certificate must not lock browsers
+    # out for a year. Raise it (31536000) once HTTPS has worked for a while; preload (which
+    # asks browsers' makers to hard-code the site, hard to undo) only when the env says so.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "3600")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")  # "not on the preload list": on purpose
     # Behind a TLS-terminating proxy (nginx) that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host not in LOCAL_HOSTS]
@@ -212,13 +229,62 @@ IMPORT_DIR = Path(os.environ.get("IMPORT_DIR") or BASE_DIR / "var" / "imports")
 # Files that background jobs write (workbooks, error copies), private to their requester, kept a day.
 JOB_DIR = Path(os.environ.get("JOB_DIR") or BASE_DIR / "var" / "jobs")
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# Several app servers: IMPORT_DIR and JOB_DIR must be one folder every server sees (NFS or
+# the like), as a dry run checked on one server is confirmed on whichever the next request
+# reaches. Backups (manage.py backup) go to BACKUP_DIR, mode 0700, each file 0600.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR") or BASE_DIR / "var" / "backups")
+BACKUP_KEEP_DAYS = int(os.environ.get("BACKUP_KEEP_DAYS") or "30")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Errors by e-mail to ADMINS ("Name <a@b>, c@d") when EMAIL_HOST is set; without it,
+# Django's default SMTP on localhost is not tried: mails go to the log instead.
+ADMINS = [parseaddr(item) for item in env_list("ADMINS", [])]
+MANAGERS = ADMINS
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or "587")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("SERVER_EMAIL") or "uppka@localhost"
+EMAIL_SUBJECT_PREFIX = "[UPPKA] "
+# The error e-mails leave out form fields and local variables (NIKs, incomes).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "uppka.errors.NoPersonalDataReporterFilter"
+if not EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# One line per event with time, level and logger, to stdout/stderr (journald keeps them).
+# Errors of requests go to ADMINS by e-mail too, when there are any and e-mail is set up.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                             "datefmt": "%Y-%m-%d %H:%M:%S%z"}},
+    "filters": {
+        "production": {"()": "django.utils.log.RequireDebugFalse"},
+        "one_line": {"()": "uppka.errors.WithoutTraceback"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR", "filters": ["production"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.request": {"handlers": ["console", "mail_admins"] if ADMINS and EMAIL_HOST else ["console"],
+                           "level": "WARNING", "propagate": False},
+        # A probe by address or a scanner's Host: one line, not a traceback per request.
+        "django.security.DisallowedHost": {"handlers": ["console"], "filters": ["one_line"], "propagate": False},
+    },
 }
+
+# Optional error reporting: with SENTRY_DSN set and sentry-sdk installed (pip install
+# sentry-sdk; not in requirements.txt), errors go to Sentry too, without personal data.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from uppka.errors import start_sentry
+
+    start_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))

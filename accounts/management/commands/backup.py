@@ -1,46 +1,37 @@
-import datetime as dt
-import os
-import sqlite3
-import subprocess
+import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
+from uppka import backups
 
-def pg_env() -> dict:
-    """Connection settings for pg_dump/pg_restore, taken from DATABASE_URL."""
-    db = settings.DATABASES["default"]
-    env = {**os.environ, "PGDATABASE": db["NAME"], "PGHOST": db.get("HOST") or "", "PGPORT": str(db.get("PORT") or "")}
-    if db.get("USER"):
-        env["PGUSER"] = db["USER"]
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = db["PASSWORD"]
-    return env
+logger = logging.getLogger("uppka.backup")
 
 
 class Command(BaseCommand):
-    help = "Write a consistent copy of the database: SQLite's online backup, or pg_dump's custom format."
+    help = (
+        "Write a verified copy of the database (SQLite's online backup, or pg_dump's custom format) "
+        "to BACKUP_DIR, mode 0600, and remove this app's backups older than --keep-days there. "
+        "Exits non-zero with an ERROR log line when anything is off."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", help="file to write (default: var/backups/uppka-<time>.sqlite3 or .dump)")
+        parser.add_argument("--out", help="file to write (default: BACKUP_DIR/uppka-<time>.sqlite3 or .dump)")
+        parser.add_argument("--keep-days", type=int, default=settings.BACKUP_KEEP_DAYS,
+                            help="remove backups in BACKUP_DIR older than this many days after a good backup "
+                                 "(default: BACKUP_KEEP_DAYS, %(default)s; 0 keeps all)")
 
     def handle(self, *args, **options):
-        postgres = connection.vendor == "postgresql"
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path(options["out"] or Path(settings.BASE_DIR) / "var" / "backups" / f"uppka-{stamp}.{'dump' if postgres else 'sqlite3'}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if postgres:
-            result = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(out)], env=pg_env(),
-                                    capture_output=True, text=True)
-            if result.returncode:
-                raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
-        else:
-            connection.ensure_connection()
-            target = sqlite3.connect(out)
-            try:
-                connection.connection.backup(target)  # consistent even while the app writes
-            finally:
-                target.close()
-        self.stdout.write(f"Backup written to {out}")
+        try:
+            out = Path(options["out"]) if options["out"] else backups.backup_dir() / backups.default_name()
+            checked = backups.write_backup(out)
+            removed = backups.prune(out.parent, options["keep_days"], keep=out) if not options["out"] else []
+        except (backups.BackupError, OSError) as e:
+            logger.error("Backup failed: %s", e)
+            raise CommandError(f"Backup failed: {e}") from e
+        logger.info("Backup written to %s (%s bytes, %s tables)", checked.path, checked.size, checked.tables)
+        self.stdout.write(f"Backup written to {checked.path}: {checked.size:,} bytes, {checked.tables} tables, "
+                          f"{len(checked.migrations)} migrations, verified.")
+        for path in removed:
+            self.stdout.write(f"Removed {path.name} (older than {options['keep_days']} days)")
