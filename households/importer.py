@@ -9,8 +9,10 @@ sheet keeps a tick recorded on the entry sheet.
 """
 
 import datetime as dt
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -27,10 +29,11 @@ from households.services import (
     closed_by_date, closed_by_method, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
 )
 from uppka.formats import format_number
-from uppka.months import month_not_in_future, not_in_future
+from uppka.months import month_not_in_future, not_in_future, this_month
 from households.workbook import (
-    SHEET_ORDER,
+    NO_VALUE,
     STORED_AS_NUMBER,
+    IncomeSheet,
     Problem,
     ProblemLog,
     Sheets,
@@ -43,7 +46,10 @@ from households.workbook import (
     kb_method_cell,
     kb_reason_cell,
     meeting_mode_cell,
+    month_number,
+    month_of,
     period_cell,
+    sheet_rank,
     text_cell,
     whole_number,
 )
@@ -63,7 +69,7 @@ class Plan:
     households_changed: list[Household] = field(default_factory=list)
     memberships_new: list[tuple[str, str, dt.date, dt.date | None]] = field(default_factory=list)  # kk, code, …
     memberships_changed: list[Membership] = field(default_factory=list)
-    readings_new: list[tuple[str, dt.date, int]] = field(default_factory=list)  # kk, period, amount
+    readings_new: "NewReadings" = field(default_factory=lambda: NewReadings())  # kk, period, amount
     readings_changed: list[IncomeReading] = field(default_factory=list)
     meetings_new: list[tuple[str, dt.date, str, str]] = field(default_factory=list)  # code, day, mode, topic
     meetings_changed: list[Meeting] = field(default_factory=list)
@@ -171,7 +177,7 @@ class Checker:
         """One line per column stored as numbers, with the fix that works: retyping does not
         (the cell stays a number), re-opening the source with the column as Text does."""
         for (sheet, column), (count, first, last) in sorted(
-                self.as_numbers.items(), key=lambda item: (SHEET_ORDER.get(item[0][0], 99), item[1][1])):
+                self.as_numbers.items(), key=lambda item: (sheet_rank(item[0][0]), item[0][0], item[1][1])):
             where = ngettext(
                 "Column %(column)s on sheet %(sheet)s is stored as a number in %(count)s row (row %(first)s).",
                 "Column %(column)s on sheet %(sheet)s is stored as numbers in %(count)s rows (rows %(first)s to "
@@ -204,17 +210,22 @@ class Checker:
         self.plan.log.add(Problem(sheet, row, column, message, warning=True))
 
 
-def plan_import(sheets: Sheets, *, user=None) -> Plan:
+def plan_import(sheets: Sheets, *, user=None, progress=None) -> Plan:
     """Check every row and work out the changes, writing nothing. ``user`` None is the
-    command line (the whole city); an OPD user may only touch their OPD's groups."""
+    command line (the whole city); an OPD user may only touch their OPD's groups.
+    ``progress(stage, done, total)``, when given, hears "check" with the sheets checked of 8."""
     plan = Plan(log=sheets.log.copy())
     if plan.error_count:
         return plan
     scope = Scope(user)
     check = Checker(plan)
+    step = progress or (lambda stage, done, total: None)
     groups = _plan_groups(sheets.rows.get("Kelompok", []), scope, check)
+    step("check", 1, 8)
     households, memberships, methods = _plan_households(sheets.rows.get("Keluarga", []), groups, scope, check)
-    _plan_readings(sheets.rows.get("Pendapatan", []), households, scope, check)
+    step("check", 2, 8)
+    _plan_readings(sheets.incomes, households, scope, check)
+    step("check", 3, 8)
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
@@ -484,61 +495,179 @@ def _closed_for(scope: Scope, households, kk: str, period: dt.date) -> bool:
     return scope.closed_month(period) and households[kk].pk is not None
 
 
-def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: Checker):
-    sheet = "Pendapatan"
-    checked = []
-    for number, values in rows:
-        check.start()
-        kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
-        period = check.value(sheet, number, "Periode", period_cell, values["Periode"])
-        amount = check.value(sheet, number, "Pendapatan", amount_cell, values["Pendapatan"])
-        if period:
-            check.value(sheet, number, "Periode", month_not_in_future, period,
-                        message=_("The period cannot be in the future."))
-        if not check.failed:
-            checked.append((number, kk, period, amount))
+class NewReadings:
+    """The readings a plan inserts, compact (a city's are millions): each one's family as an
+    index into ``kks``, its month (``workbook.month_number``) and amount, in numpy arrays.
+    Iterating gives (KK, period, amount) tuples, as the plan's other lists."""
+
+    def __init__(self, kks=(), kk_index=None, months=None, amounts=None):
+        self.kks = list(kks)
+        self.kk_index = np.zeros(0, np.int64) if kk_index is None else kk_index
+        self.months = np.zeros(0, np.int64) if months is None else months
+        self.amounts = np.zeros(0, np.int64) if amounts is None else amounts
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+    def __iter__(self):
+        for index, month, amount in zip(self.kk_index.tolist(), self.months.tolist(), self.amounts.tolist()):
+            yield self.kks[index], month_of(month), amount
+
+    def families(self) -> set[str]:
+        return {self.kks[index] for index in np.unique(self.kk_index).tolist()}
+
+
+MONTH_KEY = 1 << 16  # a reading's key: family index × MONTH_KEY + month_number (months stay below 65,536)
+
+
+def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household], scope: Scope, check: Checker):
+    """Every Pendapatan… sheet → new and changed readings, in arrays: one check per family row
+    and per cell off the fast path (``IncomeSheet.odd``), the rest in numpy. Keyed by (KK,
+    month): the same key twice in a sheet with another amount is an error, and in two sheets
+    is an error whatever the amounts."""
+    if not incomes:
+        return
+    kk_ids: dict[str, int] = {}
+    row_kks = [_family_rows(sheet, kk_ids, check) for sheet in incomes]
+    kks = list(kk_ids)
     # Families on the Keluarga sheet passed its scope checks; others must already be in the
     # database and in the user's groups.
     on_sheet = set(households)
-    households = {**_households_by_kk({kk for _, kk, _, _ in checked} - on_sheet), **households}
+    households = {**_households_by_kk(set(kks) - on_sheet), **households}
     visible = _visible_household_ids(scope, households)
-    parsed: dict[tuple[str, dt.date], tuple[int, int]] = {}
-    for number, kk, period, amount in checked:
-        if kk not in households:
-            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
-                             table=check.failed_families, key=kk)
-            continue
-        if kk not in on_sheet and households[kk].pk not in visible:
-            check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
-            continue
-        key = (kk, period)
-        if key in parsed:
-            if parsed[key][1] != amount:
-                check.error(sheet, number, "Pendapatan", _("This period is already on row %(row)s with another amount.") % {"row": parsed[key][0]})
-            continue
-        parsed[key] = (number, amount)
-    ids = {households[kk].pk: kk for kk, _ in parsed if households[kk].pk}
-    current = {}  # plain values: building a model object for every unchanged reading is slow
-    id_list = list(ids)
-    for start in range(0, len(id_list), CHUNK):
-        readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
-        for pk, household_id, period, amount in readings.values_list("id", "household_id", "period", "amount"):
-            current[(ids[household_id], period)] = (pk, household_id, amount)
-    for (kk, period), (number, amount) in parsed.items():
-        found = current.get((kk, period))
-        if (found is None or found[2] != amount) and _closed_for(scope, households, kk, period):
-            check.error(sheet, number, "Periode", closed_month(period))
-        elif found is None:
-            check.plan.readings_new.append((kk, period, amount))
-        elif found[2] == amount:
-            check.plan.unchanged += 1
-        elif found[1] not in visible:
+    known = np.array([kk in households and (kk in on_sheet or households[kk].pk in visible) for kk in kks] + [False])
+    cells = []  # per sheet: (kk index, month, amount, cell) of its good cells
+    for sheet, row_kk in zip(incomes, row_kks):
+        _refuse_unknown_families(sheet, row_kk, kks, households, on_sheet, visible, check)
+        cells.append(_good_cells(sheet, row_kk, known, check))
+    sheet_of = np.concatenate([np.full(len(c[0]), i, np.int64) for i, c in enumerate(cells)])
+    kk_of, month, amount, cell = (np.concatenate([c[part] for c in cells]) for part in range(4))
+    del cells
+    keep = _drop_repeats(incomes, kk_of * MONTH_KEY + month, sheet_of, amount, cell, check)
+    kk_of, month, amount, sheet_of, cell = kk_of[keep], month[keep], amount[keep], sheet_of[keep], cell[keep]
+    del keep
+    db_key, db_amount, db_id, db_household = _readings_in_db(kks, households)
+    position = np.searchsorted(db_key, kk_of * MONTH_KEY + month)
+    found = position < len(db_key)
+    found[found] = db_key[position[found]] == (kk_of * MONTH_KEY + month)[found]
+    position[~found] = 0
+    same = found & (db_amount[position] == amount) if len(db_key) else np.zeros(len(amount), bool)
+    check.plan.unchanged += int(same.sum())
+    wanted = ~same
+    pks = np.array([(households[kk].pk or 0) if kk in households else 0 for kk in kks] + [0], np.int64)
+    if scope.closed:
+        closed = np.isin(month, [month_number(period) for period in scope.closed]) & (pks[kk_of] > 0) & wanted
+        for index in np.flatnonzero(closed).tolist():
+            sheet, at = incomes[sheet_of[index]], int(cell[index])
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), closed_month(month_of(int(month[index]))))
+        wanted &= ~closed
+    for index in np.flatnonzero(wanted & found).tolist():
+        household_id, sheet, at = int(db_household[position[index]]), incomes[sheet_of[index]], int(cell[index])
+        if household_id not in visible:
             # A family that joins the user's groups with this file brings its past, but the
             # income another group recorded stays theirs (as on the cadre's entry sheet).
-            check.error(sheet, number, "Pendapatan", _(
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at), _(
                 "Another group recorded a different income for this family and month; only DPPKB can change it."))
         else:
-            check.plan.readings_changed.append(IncomeReading(id=found[0], household_id=found[1], period=period, amount=amount))
+            check.plan.readings_changed.append(IncomeReading(
+                id=int(db_id[position[index]]), household_id=household_id, period=month_of(int(month[index])),
+                amount=int(amount[index])))
+    new = wanted & ~found
+    check.plan.readings_new = NewReadings(kks, kk_of[new], month[new], amount[new])
+
+
+def _row_of(sheet: IncomeSheet, cell: int) -> int:
+    return sheet.numbers[sheet.cell_rows[cell]]
+
+
+def _family_rows(sheet: IncomeSheet, kk_ids: dict[str, int], check: Checker) -> np.ndarray:
+    """Each family row's KK as an index into ``kk_ids`` (which grows), or -1 when refused."""
+    found = np.full(len(sheet.numbers), -1, np.int64)
+    for row, raw in enumerate(sheet.kks):
+        kk = check.value(sheet.title, sheet.numbers[row], "No KK", check_kk, raw)
+        if kk is not None:
+            found[row] = kk_ids.setdefault(kk, len(kk_ids))
+    return found
+
+
+def _refuse_unknown_families(sheet: IncomeSheet, row_kk, kks, households, on_sheet, visible, check: Checker):
+    for row, index in enumerate(row_kk.tolist()):
+        if index < 0:
+            continue
+        kk = kks[index]
+        if kk not in households:
+            check.failed_row(sheet.title, sheet.numbers[row], "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
+        elif kk not in on_sheet and households[kk].pk not in visible:
+            check.error(sheet.title, sheet.numbers[row], "No KK", _("This family is not a member of your groups."))
+
+
+def _good_cells(sheet: IncomeSheet, row_kk, known, check: Checker):
+    """(kk index, month, amount, cell index) of the sheet's readings without problems; the
+    cells off the fast path are converted (or refused) one by one, months in the future refused."""
+    months = np.array(sheet.months, np.int64)
+    amounts = np.array(sheet.amounts, np.int64)
+    good = np.ones(len(amounts), bool)
+    for at, (period, amount) in sheet.odd.items():
+        number = _row_of(sheet, at)
+        if months[at] == NO_VALUE:
+            day = check.value(sheet.title, number, sheet.column(at, of_period=True), period_cell, period)
+            months[at] = NO_VALUE if day is None else month_number(day)
+        if amounts[at] == NO_VALUE:
+            value = check.value(sheet.title, number, sheet.column(at), amount_cell, amount)
+            amounts[at] = NO_VALUE if value is None else value
+        good[at] = months[at] != NO_VALUE and amounts[at] != NO_VALUE
+    future = good & (months > month_number(this_month()))
+    for at in np.flatnonzero(future).tolist():
+        check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), _("The period cannot be in the future."))
+    rows = np.array(sheet.cell_rows, np.int64)
+    kk_of = row_kk[rows] if len(rows) else np.zeros(0, np.int64)
+    good &= ~future & known[kk_of]  # -1 (a refused KK) picks the last entry of ``known``: False
+    at = np.flatnonzero(good)
+    return kk_of[at], months[at], amounts[at], at
+
+
+def _drop_repeats(incomes, keys, sheet_of, amount, cell, check: Checker) -> np.ndarray:
+    """The first cell of each (KK, month), in the order of the workbook; a repeat is an error
+    when it is on another sheet or has another amount (an identical repeat is harmless)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(len(keys), bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(first)
+    run = np.cumsum(first) - 1
+    for index in np.flatnonzero(~first).tolist():
+        earlier, later = order[starts[run[index]]], order[index]
+        before, sheet, at = incomes[sheet_of[earlier]], incomes[sheet_of[later]], int(cell[later])
+        if sheet is not before:
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), _(
+                "This family and month are already on the sheet %(sheet)s at row %(row)s.")
+                % {"sheet": before.title, "row": _row_of(before, int(cell[earlier]))})
+        elif amount[earlier] != amount[later]:
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at), _(
+                "This period is already on row %(row)s with another amount.") % {"row": _row_of(before, int(cell[earlier]))})
+    keep = np.zeros(len(keys), bool)
+    keep[order[starts]] = True
+    return keep
+
+
+def _readings_in_db(kks: list[str], households: dict[str, Household]):
+    """The readings in the database of these families: sorted keys (as ``_plan_readings``'s),
+    amounts, ids and household ids, in arrays (a tuple per reading would cost ~100 bytes)."""
+    index_of = {households[kk].pk: index for index, kk in enumerate(kks) if kk in households and households[kk].pk}
+    keys, amounts, ids, owners = array("q"), array("q"), array("q"), array("q")
+    id_list = list(index_of)
+    for start in range(0, len(id_list), CHUNK):
+        readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
+        for pk, household_id, period, amount in readings.values_list("id", "household_id", "period", "amount").iterator(
+                chunk_size=CHUNK):
+            keys.append(index_of[household_id] * MONTH_KEY + period.year * 12 + period.month - 1)
+            amounts.append(amount)
+            ids.append(pk)
+            owners.append(household_id)
+    keys = np.array(keys, np.int64)
+    order = np.argsort(keys)
+    return keys[order], np.array(amounts, np.int64)[order], np.array(ids, np.int64)[order], np.array(owners, np.int64)[order]
 
 
 def _groups_with(groups: dict[str, Group], codes) -> dict[str, Group]:
@@ -820,18 +949,35 @@ def _assign(obj, values: dict):
         setattr(obj, name, value)
 
 
-def _insert_readings(rows, ids, *, user, now):
-    """New readings and their history ("created", by the importing user) in two bulk
-    statements: hundreds of thousands of rows are too many for the ORM's bulk_create."""
+def _ids_by_kk(kks) -> dict[str, int]:
+    kks, found = list(kks), {}
+    for start in range(0, len(kks), CHUNK):
+        found.update(Household.objects.filter(kk_number__in=kks[start:start + CHUNK]).values_list("kk_number", "pk"))
+    return found
+
+
+READING_BATCH = 100_000  # readings a statement inserts: a DataFrame of them is ~10 MB
+
+
+def _insert_readings(readings: NewReadings, ids: dict[str, int], *, user, now, progress=None):
+    """New readings, then their history ("created", by the importing user), in bulk
+    statements of READING_BATCH rows: millions of rows are too many for the ORM's bulk_create."""
     stamp = db_timestamp(now)
     user_id = user.pk if user else None
-    bulk_insert(IncomeReading, pd.DataFrame({
-        "household_id": [ids[kk] for kk, _, _ in rows],
-        "period": [period.isoformat() for _, period, _ in rows],
-        "amount": [amount for _, _, amount in rows],
-        "recorded_by_id": pd.array([user_id] * len(rows), dtype="Int64"),
-        "recorded_at": [stamp] * len(rows),
-    }))
+    household_ids = np.array([ids[kk] if kk in ids else 0 for kk in readings.kks], np.int64)
+    total = len(readings)
+    for start in range(0, total, READING_BATCH):
+        end = min(start + READING_BATCH, total)
+        months = readings.months[start:end]
+        bulk_insert(IncomeReading, pd.DataFrame({
+            "household_id": household_ids[readings.kk_index[start:end]],
+            "period": [f"{m // 12:04d}-{m % 12 + 1:02d}-01" for m in months.tolist()],
+            "amount": readings.amounts[start:end],
+            "recorded_by_id": pd.array([user_id] * (end - start), dtype="Int64"),
+            "recorded_at": [stamp] * (end - start),
+        }))
+        if progress:
+            progress("write", end, total)
     # Every reading stamped with this import's exact time is one it just inserted (changed
     # readings get the same stamp later, through bulk_update_with_history).
     quote = connection.ops.quote_name
@@ -846,8 +992,9 @@ def _insert_readings(rows, ids, *, user, now):
 
 
 @transaction.atomic
-def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
-    """Write a plan without errors; every change is kept in the history with the user."""
+def apply_plan(plan: Plan, *, user=None, progress=None) -> dict[str, int]:
+    """Write a plan without errors; every change is kept in the history with the user.
+    ``progress(stage, done, total)``, when given, hears of the readings written."""
     if plan.error_count:
         raise ValueError("A plan with errors is never applied.")
     now = timezone.now()
@@ -862,9 +1009,9 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         bulk_create_with_history(plan.households_new, Household, batch_size=CHUNK, **history)
     if plan.households_changed:
         bulk_update_with_history(plan.households_changed, Household, HOUSEHOLD_FIELDS, batch_size=CHUNK, **history)
-    kks = {kk for kk, *_ in plan.memberships_new} | {kk for kk, *_ in plan.readings_new} | {
+    kks = {kk for kk, *_ in plan.memberships_new} | plan.readings_new.families() | {
         kk for kk, *_ in plan.statuses_new} | {kk for *_, kk in plan.attendance_new}
-    ids = {kk: h.pk for kk, h in _households_by_kk(kks).items()}
+    ids = _ids_by_kk(kks)
     group_ids = dict(Group.objects.filter(code__in={code for _, code, *_ in plan.memberships_new}).values_list("code", "id"))
     if plan.memberships_new:
         bulk_create_with_history(
@@ -875,7 +1022,7 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
     if plan.memberships_changed:
         bulk_update_with_history(plan.memberships_changed, Membership, ["joined_on", "left_on"], batch_size=CHUNK, **history)
     if plan.readings_new:
-        _insert_readings(plan.readings_new, ids, user=user, now=now)
+        _insert_readings(plan.readings_new, ids, user=user, now=now, progress=progress)
     for reading in plan.readings_changed:
         reading.recorded_by, reading.recorded_at = user, now
     if plan.readings_changed:
@@ -889,7 +1036,7 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         {h.pk for h in plan.households_changed}
         | {ids[kk] for kk, *_ in plan.memberships_new}
         | {m.household_id for m in plan.memberships_changed}
-        | {ids[kk] for kk, *_ in plan.readings_new}
+        | {ids[kk] for kk in plan.readings_new.families()}
         | {r.household_id for r in plan.readings_changed}
     )
     figures.refresh(touched)
