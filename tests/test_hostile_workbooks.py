@@ -349,7 +349,7 @@ def test_deep_nesting_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "limit, value",
     [("MAX_PARTS", 5), ("MAX_TOTAL_BYTES", 3_000), ("MAX_CELLS", 10), ("MAX_TEXT_BYTES", 100),
-     ("MAX_CELL_ELEMENTS", 10), ("MAX_VALUES", 10)],
+     ("MAX_CELL_ELEMENTS", 10), ("MAX_VALUES", 10), ("MAX_RECORD_VALUES", 10)],
 )
 def test_each_workbook_wide_limit_refuses_a_file_over_it(tmp_path, monkeypatch, limit, value):
     from households import xlsx_limits
