@@ -8,6 +8,7 @@ twice changes nothing. Attendance is only ever added: a family missing from the 
 sheet keeps a tick recorded on the entry sheet.
 """
 
+import bisect
 import datetime as dt
 from array import array
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ from households.workbook import (
 )
 
 HOUSEHOLD_FIELDS = ["head_nik", "head_name", "kelurahan_id", "address", "family_size", "kb_method"]
+# The Keluarga columns of those fields, in the order of the details of _plan_households.
+DETAIL_COLUMNS = ["NIK Kepala Keluarga", "Nama Kepala Keluarga", "Kode Kelurahan", "Alamat", "Jumlah Jiwa", "Metode KB"]
 GROUP_FIELDS = ["name", "group_type_id", "team_id", "kelurahan_id", "formed_on", "business"]
 CHUNK = 5_000
 
@@ -407,18 +410,16 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
     existing = _households_by_kk({kk for _, kk, *_ in parsed})
     visible = _visible_household_ids(scope, existing)
     result = dict(existing)
-    first_row: dict[str, tuple[int, dict]] = {}
+    first_row: dict[str, tuple[int, tuple]] = {}  # the details as a tuple: a dict each is ~4 times as big
     memberships: dict[tuple[str, str], tuple[int, tuple]] = {}
     for number, kk, details, code, joined, left in parsed:
         if kk in first_row:
             other_row, other = first_row[kk]
-            for column, key in (("NIK Kepala Keluarga", "head_nik"), ("Nama Kepala Keluarga", "head_name"),
-                                ("Kode Kelurahan", "kelurahan_id"), ("Alamat", "address"),
-                                ("Jumlah Jiwa", "family_size"), ("Metode KB", "kb_method")):
-                if other[key] != details[key]:
+            for column, value, other_value in zip(DETAIL_COLUMNS, details.values(), other):
+                if other_value != value:
                     check.error(sheet, number, column, _("Differs from row %(row)s for the same KK.") % {"row": other_row})
         else:
-            first_row[kk] = (number, details)
+            first_row[kk] = (number, tuple(details.values()))
             household = existing.get(kk)
             if household is None:
                 household = Household(kk_number=kk, **details)
@@ -441,7 +442,7 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
             continue
         memberships[key] = (number, (joined, left))
     _plan_memberships(memberships, existing, scope, check)
-    methods = {kk: (number, details["kb_method"]) for kk, (number, details) in first_row.items()}
+    methods = {kk: (number, details[-1]) for kk, (number, details) in first_row.items()}
     return result, memberships, methods
 
 
@@ -502,9 +503,9 @@ class NewReadings:
 
     def __init__(self, kks=(), kk_index=None, months=None, amounts=None):
         self.kks = list(kks)
-        self.kk_index = np.zeros(0, np.int64) if kk_index is None else kk_index
-        self.months = np.zeros(0, np.int64) if months is None else months
-        self.amounts = np.zeros(0, np.int64) if amounts is None else amounts
+        self.kk_index = np.zeros(0, np.int32) if kk_index is None else kk_index
+        self.months = np.zeros(0, np.int32) if months is None else months
+        self.amounts = np.zeros(0, np.int32) if amounts is None else amounts
 
     def __len__(self) -> int:
         return len(self.amounts)
@@ -524,45 +525,52 @@ def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household],
     """Every Pendapatan… sheet → new and changed readings, in arrays: one check per family row
     and per cell off the fast path (``IncomeSheet.odd``), the rest in numpy. Keyed by (KK,
     month): the same key twice in a sheet with another amount is an error, and in two sheets
-    is an error whatever the amounts."""
+    is an error whatever the amounts. A reading is found again by its place: the cell's index
+    over all the sheets (``Places``)."""
     if not incomes:
         return
     kk_ids: dict[str, int] = {}
     row_kks = [_family_rows(sheet, kk_ids, check) for sheet in incomes]
     kks = list(kk_ids)
+    del kk_ids
     # Families on the Keluarga sheet passed its scope checks; others must already be in the
     # database and in the user's groups.
     on_sheet = set(households)
     households = {**_households_by_kk(set(kks) - on_sheet), **households}
     visible = _visible_household_ids(scope, households)
     known = np.array([kk in households and (kk in on_sheet or households[kk].pk in visible) for kk in kks] + [False])
-    cells = []  # per sheet: (kk index, month, amount, cell) of its good cells
-    for sheet, row_kk in zip(incomes, row_kks):
+    cells = []  # per sheet: (kk index, month, amount, place) of its good cells
+    places = Places(incomes)
+    for index, (sheet, row_kk) in enumerate(zip(incomes, row_kks)):
         _refuse_unknown_families(sheet, row_kk, kks, households, on_sheet, visible, check)
-        cells.append(_good_cells(sheet, row_kk, known, check))
-    sheet_of = np.concatenate([np.full(len(c[0]), i, np.int64) for i, c in enumerate(cells)])
-    kk_of, month, amount, cell = (np.concatenate([c[part] for c in cells]) for part in range(4))
+        cells.append(_good_cells(sheet, row_kk, known, check, places.offsets[index]))
+    del row_kks, known
+    kk_of, month, amount, place = (np.concatenate([c[part] for c in cells]) for part in range(4))
     del cells
-    keep = _drop_repeats(incomes, kk_of * MONTH_KEY + month, sheet_of, amount, cell, check)
-    kk_of, month, amount, sheet_of, cell = kk_of[keep], month[keep], amount[keep], sheet_of[keep], cell[keep]
-    del keep
+    keys = kk_of.astype(np.int64) * MONTH_KEY + month
+    keep = _drop_repeats(places, keys, amount, place, check)
+    keys, amount, place = keys[keep], amount[keep], place[keep]
+    del keep, kk_of, month
     db_key, db_amount, db_id, db_household = _readings_in_db(kks, households)
-    position = np.searchsorted(db_key, kk_of * MONTH_KEY + month)
+    position = np.searchsorted(db_key, keys)
     found = position < len(db_key)
-    found[found] = db_key[position[found]] == (kk_of * MONTH_KEY + month)[found]
+    found[found] = db_key[position[found]] == keys[found]
     position[~found] = 0
     same = found & (db_amount[position] == amount) if len(db_key) else np.zeros(len(amount), bool)
     check.plan.unchanged += int(same.sum())
     wanted = ~same
-    pks = np.array([(households[kk].pk or 0) if kk in households else 0 for kk in kks] + [0], np.int64)
+    del same
     if scope.closed:
-        closed = np.isin(month, [month_number(period) for period in scope.closed]) & (pks[kk_of] > 0) & wanted
+        pks = np.array([(households[kk].pk or 0) if kk in households else 0 for kk in kks], np.int64)
+        closed = np.isin(keys % MONTH_KEY, [month_number(period) for period in scope.closed]) & wanted
+        closed &= pks[keys // MONTH_KEY] > 0
         for index in np.flatnonzero(closed).tolist():
-            sheet, at = incomes[sheet_of[index]], int(cell[index])
-            check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), closed_month(month_of(int(month[index]))))
+            sheet, at = places.find(int(place[index]))
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True),
+                        closed_month(month_of(int(keys[index] % MONTH_KEY))))
         wanted &= ~closed
     for index in np.flatnonzero(wanted & found).tolist():
-        household_id, sheet, at = int(db_household[position[index]]), incomes[sheet_of[index]], int(cell[index])
+        household_id, (sheet, at) = int(db_household[position[index]]), places.find(int(place[index]))
         if household_id not in visible:
             # A family that joins the user's groups with this file brings its past, but the
             # income another group recorded stays theirs (as on the cadre's entry sheet).
@@ -570,10 +578,27 @@ def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household],
                 "Another group recorded a different income for this family and month; only DPPKB can change it."))
         else:
             check.plan.readings_changed.append(IncomeReading(
-                id=int(db_id[position[index]]), household_id=household_id, period=month_of(int(month[index])),
-                amount=int(amount[index])))
+                id=int(db_id[position[index]]), household_id=household_id,
+                period=month_of(int(keys[index] % MONTH_KEY)), amount=int(amount[index])))
     new = wanted & ~found
-    check.plan.readings_new = NewReadings(kks, kk_of[new], month[new], amount[new])
+    del db_key, db_amount, db_id, db_household, position, found, wanted
+    keys = keys[new]
+    check.plan.readings_new = NewReadings(kks, (keys // MONTH_KEY).astype(np.int32),
+                                          (keys % MONTH_KEY).astype(np.int32), amount[new])
+
+
+class Places:
+    """A reading's place over all the Pendapatan sheets: its sheet's offset plus its cell index."""
+
+    def __init__(self, incomes: list[IncomeSheet]):
+        self.incomes = incomes
+        self.offsets = [0]
+        for sheet in incomes:
+            self.offsets.append(self.offsets[-1] + len(sheet))
+
+    def find(self, place: int) -> tuple[IncomeSheet, int]:
+        index = bisect.bisect_right(self.offsets, place) - 1
+        return self.incomes[index], place - self.offsets[index]
 
 
 def _row_of(sheet: IncomeSheet, cell: int) -> int:
@@ -582,7 +607,7 @@ def _row_of(sheet: IncomeSheet, cell: int) -> int:
 
 def _family_rows(sheet: IncomeSheet, kk_ids: dict[str, int], check: Checker) -> np.ndarray:
     """Each family row's KK as an index into ``kk_ids`` (which grows), or -1 when refused."""
-    found = np.full(len(sheet.numbers), -1, np.int64)
+    found = np.full(len(sheet.numbers), -1, np.int32)
     for row, raw in enumerate(sheet.kks):
         kk = check.value(sheet.title, sheet.numbers[row], "No KK", check_kk, raw)
         if kk is not None:
@@ -602,11 +627,11 @@ def _refuse_unknown_families(sheet: IncomeSheet, row_kk, kks, households, on_she
             check.error(sheet.title, sheet.numbers[row], "No KK", _("This family is not a member of your groups."))
 
 
-def _good_cells(sheet: IncomeSheet, row_kk, known, check: Checker):
-    """(kk index, month, amount, cell index) of the sheet's readings without problems; the
-    cells off the fast path are converted (or refused) one by one, months in the future refused."""
-    months = np.array(sheet.months, np.int64)
-    amounts = np.array(sheet.amounts, np.int64)
+def _good_cells(sheet: IncomeSheet, row_kk, known, check: Checker, offset: int):
+    """(kk index, month, amount, place) of the sheet's readings without problems; the cells
+    off the fast path are converted (or refused) one by one, months in the future refused."""
+    months = np.frombuffer(sheet.months, np.int32).copy() if len(sheet) else np.zeros(0, np.int32)
+    amounts = np.frombuffer(sheet.amounts, np.int32).copy() if len(sheet) else np.zeros(0, np.int32)
     good = np.ones(len(amounts), bool)
     for at, (period, amount) in sheet.odd.items():
         number = _row_of(sheet, at)
@@ -620,32 +645,32 @@ def _good_cells(sheet: IncomeSheet, row_kk, known, check: Checker):
     future = good & (months > month_number(this_month()))
     for at in np.flatnonzero(future).tolist():
         check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), _("The period cannot be in the future."))
-    rows = np.array(sheet.cell_rows, np.int64)
-    kk_of = row_kk[rows] if len(rows) else np.zeros(0, np.int64)
+    kk_of = row_kk[np.frombuffer(sheet.cell_rows, np.int32)] if len(sheet) else np.zeros(0, np.int32)
     good &= ~future & known[kk_of]  # -1 (a refused KK) picks the last entry of ``known``: False
     at = np.flatnonzero(good)
-    return kk_of[at], months[at], amounts[at], at
+    return kk_of[at], months[at], amounts[at], (at + offset).astype(np.int64)
 
 
-def _drop_repeats(incomes, keys, sheet_of, amount, cell, check: Checker) -> np.ndarray:
+def _drop_repeats(places: Places, keys, amount, place, check: Checker) -> np.ndarray:
     """The first cell of each (KK, month), in the order of the workbook; a repeat is an error
     when it is on another sheet or has another amount (an identical repeat is harmless)."""
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    first = np.ones(len(keys), bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    starts = np.flatnonzero(first)
-    run = np.cumsum(first) - 1
-    for index in np.flatnonzero(~first).tolist():
-        earlier, later = order[starts[run[index]]], order[index]
-        before, sheet, at = incomes[sheet_of[earlier]], incomes[sheet_of[later]], int(cell[later])
+    repeat = np.zeros(len(keys), bool)
+    repeat[1:] = ordered[1:] == ordered[:-1]
+    del ordered
+    starts = np.flatnonzero(~repeat)
+    for index in np.flatnonzero(repeat).tolist():
+        earlier = order[starts[np.searchsorted(starts, index, side="right") - 1]]
+        later = order[index]
+        (before, first), (sheet, at) = places.find(int(place[earlier])), places.find(int(place[later]))
         if sheet is not before:
             check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), _(
                 "This family and month are already on the sheet %(sheet)s at row %(row)s.")
-                % {"sheet": before.title, "row": _row_of(before, int(cell[earlier]))})
+                % {"sheet": before.title, "row": _row_of(before, first)})
         elif amount[earlier] != amount[later]:
             check.error(sheet.title, _row_of(sheet, at), sheet.column(at), _(
-                "This period is already on row %(row)s with another amount.") % {"row": _row_of(before, int(cell[earlier]))})
+                "This period is already on row %(row)s with another amount.") % {"row": _row_of(before, first)})
     keep = np.zeros(len(keys), bool)
     keep[order[starts]] = True
     return keep

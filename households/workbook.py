@@ -190,12 +190,13 @@ class IncomeSheet:
     title: str
     wide: bool
     columns: list[str] = field(default_factory=list)  # wide: the header of each month column, as YYYY-MM
-    numbers: array = field(default_factory=lambda: array("l"))  # Excel row number of each family row
+    # 14 bytes a reading: 32-bit ints hold Excel's rows, months and amounts (at most 10^9).
+    numbers: array = field(default_factory=lambda: array("i"))  # Excel row number of each family row
     kks: list = field(default_factory=list)  # the raw No KK cell of each family row
-    cell_rows: array = field(default_factory=lambda: array("l"))  # each reading's index in ``numbers``
-    cell_columns: array = field(default_factory=lambda: array("l"))  # wide: its index in ``columns``
-    months: array = field(default_factory=lambda: array("l"))  # its month_number, or NO_VALUE
-    amounts: array = field(default_factory=lambda: array("q"))  # its amount, or NO_VALUE
+    cell_rows: array = field(default_factory=lambda: array("i"))  # each reading's index in ``numbers``
+    cell_columns: array = field(default_factory=lambda: array("h"))  # wide: its index in ``columns``
+    months: array = field(default_factory=lambda: array("i"))  # its month_number, or NO_VALUE
+    amounts: array = field(default_factory=lambda: array("i"))  # its amount, or NO_VALUE
     odd: dict[int, tuple] = field(default_factory=dict)
 
     def column(self, cell: int, *, of_period: bool = False) -> str:
@@ -242,6 +243,7 @@ class Sheets:
     log: ProblemLog = field(default_factory=ProblemLog)
     incomes: list[IncomeSheet] = field(default_factory=list)  # every Pendapatan… sheet, in the workbook's order
     rows_read: int = 0
+    kk_texts: dict = field(default_factory=dict, repr=False)  # while reading: each KK text once
     progress: object = None  # the caller's progress(stage, done, total), while reading
 
     @property
@@ -365,7 +367,7 @@ def _read_income_sheet(sheet, title, check: SheetCheck, result: Sheets) -> Incom
     formulas = {(row, column - first_column): name for (row, column), name in
                 ((key, columns.get(key[1])) for key in check.formulas) if name}
     reader = _read_wide_rows if incomes.wide else _read_long_rows
-    reader(rows, incomes, kk_at, places, formulas, log)
+    reader(rows, incomes, kk_at, places, formulas, log, result.kk_texts)
     return incomes
 
 
@@ -423,7 +425,7 @@ def _stop(log, title, number) -> None:
                     % {"count": format_number(EMPTY_ROWS_BEFORE_STOP)}, warning=True))
 
 
-def _read_long_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log):
+def _read_long_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, result_kks):
     empty_run = 0
     for number, values in rows:
         kk, period, amount = (_cell(values, index) for index in places)
@@ -437,12 +439,13 @@ def _read_long_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log):
         if formulas and _has_formula(incomes.title, number, places, formulas, log):
             continue
         incomes.numbers.append(number)
-        incomes.kks.append(kk)
+        incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
         incomes.add(len(incomes.numbers) - 1, 0, period, amount)
 
 
-def _read_wide_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log):
-    """One family a row; an empty cell is no reading, a 0 a reading of 0."""
+def _read_wide_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, result_kks):
+    """One family a row; an empty cell is no reading, a 0 a reading of 0. ``result_kks``: one
+    string per KK over all the sheets (a family is on each year's sheet)."""
     empty_run, wanted = 0, [kk_at, *places]
     months = [_fast_month(name) for name in incomes.columns]
     for number, values in rows:
@@ -460,7 +463,7 @@ def _read_wide_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log):
         if formulas and _has_formula(incomes.title, number, wanted, formulas, log):
             continue
         incomes.numbers.append(number)
-        incomes.kks.append(kk)
+        incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
         row = len(incomes.numbers) - 1
         for column, value in filled:
             incomes.add(row, column, months[column], value.strip() if isinstance(value, str) else value)
@@ -537,10 +540,11 @@ def _read_sheet(sheet, sheet_name, columns, check: SheetCheck, log: ProblemLog) 
             "More than %(count)s cells of this sheet hold formulas; copy the sheet and paste it as values, then "
             "upload again.") % {"count": format_number(MAX_FORMULAS)}))
         return []
-    result, empty_run = [], 0
+    result, empty_run, row_type = [], 0, _row_type(columns)
+    places = [positions.get(c.key) for c in columns]
     for number, values in rows:
-        picked = {c.name: _cell(values, positions.get(c.key)) for c in columns}
-        if all(v is None or v == "" for v in picked.values()):
+        picked = row_type(_cell(values, index) for index in places)
+        if all(v is None or v == "" for v in picked):
             empty_run += 1
             if empty_run >= EMPTY_ROWS_BEFORE_STOP:
                 log.add(
@@ -556,6 +560,24 @@ def _read_sheet(sheet, sheet_name, columns, check: SheetCheck, log: ProblemLog) 
         if not bad:
             result.append((number, picked))
     return result
+
+
+class Row(tuple):
+    """A row's values by column name (``row["No KK"]``), as a dict would give them in a
+    quarter of a dict's memory: a subclass per sheet holds the names (``_row_type``)."""
+
+    __slots__ = ()
+    names: dict[str, int] = {}
+
+    def __getitem__(self, name):
+        return tuple.__getitem__(self, self.names[name])
+
+    def keys(self):  # so that {**row} makes a dict of it
+        return self.names.keys()
+
+
+def _row_type(columns) -> type:
+    return type("Row", (Row,), {"__slots__": (), "names": {c.name: index for index, c in enumerate(columns)}})
 
 
 def _cell(values, index):

@@ -50,6 +50,7 @@ class Command(BaseCommand):
             sheets = read_workbook(options["file"])
             read = time.perf_counter()
             plan = plan_import(sheets)
+            del sheets
             planned = time.perf_counter()
             if plan.errors:
                 raise CommandError("\n".join(p.line() for p in plan.errors[:20]))
