@@ -539,18 +539,24 @@ def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household],
     households = {**_households_by_kk(set(kks) - on_sheet), **households}
     visible = _visible_household_ids(scope, households)
     known = np.array([kk in households and (kk in on_sheet or households[kk].pk in visible) for kk in kks] + [False])
-    cells = []  # per sheet: (kk index, month, amount, place) of its good cells
     places = Places(incomes)
+    # The good cells of every sheet, one after the other: (family, month) as one key, amount, place.
+    keys, amount, place, count = (np.empty(places.offsets[-1], np.int64), np.empty(places.offsets[-1], np.int32),
+                                  np.empty(places.offsets[-1], np.int32), 0)
     for index, (sheet, row_kk) in enumerate(zip(incomes, row_kks)):
         _refuse_unknown_families(sheet, row_kk, kks, households, on_sheet, visible, check)
-        cells.append(_good_cells(sheet, row_kk, known, check, places.offsets[index]))
+        kk_of, month, value, at = _good_cells(sheet, row_kk, known, check, places.offsets[index])
+        end = count + len(at)
+        np.multiply(kk_of, MONTH_KEY, out=keys[count:end], dtype=np.int64)
+        keys[count:end] += month
+        amount[count:end], place[count:end], count = value, at, end
+        del kk_of, month, value, at
     del row_kks, known
-    kk_of, month, amount, place = (np.concatenate([c[part] for c in cells]) for part in range(4))
-    del cells
-    keys = kk_of.astype(np.int64) * MONTH_KEY + month
+    keys, amount, place = keys[:count], amount[:count], place[:count]
     keep = _drop_repeats(places, keys, amount, place, check)
-    keys, amount, place = keys[keep], amount[keep], place[keep]
-    del keep, kk_of, month
+    if keep is not None:
+        keys, amount, place = keys[keep], amount[keep], place[keep]
+    del keep
     db_key, db_amount, db_id, db_household = _readings_in_db(kks, households)
     position = np.searchsorted(db_key, keys)
     found = position < len(db_key)
@@ -648,17 +654,20 @@ def _good_cells(sheet: IncomeSheet, row_kk, known, check: Checker, offset: int):
     kk_of = row_kk[np.frombuffer(sheet.cell_rows, np.int32)] if len(sheet) else np.zeros(0, np.int32)
     good &= ~future & known[kk_of]  # -1 (a refused KK) picks the last entry of ``known``: False
     at = np.flatnonzero(good)
-    return kk_of[at], months[at], amounts[at], (at + offset).astype(np.int64)
+    return kk_of[at], months[at], amounts[at], (at + offset).astype(np.int32)
 
 
-def _drop_repeats(places: Places, keys, amount, place, check: Checker) -> np.ndarray:
-    """The first cell of each (KK, month), in the order of the workbook; a repeat is an error
-    when it is on another sheet or has another amount (an identical repeat is harmless)."""
+def _drop_repeats(places: Places, keys, amount, place, check: Checker) -> np.ndarray | None:
+    """The first cell of each (KK, month), in the order of the workbook (None: every cell);
+    a repeat is an error when it is on another sheet or has another amount (an identical
+    repeat is harmless)."""
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
     repeat = np.zeros(len(keys), bool)
-    repeat[1:] = ordered[1:] == ordered[:-1]
+    np.equal(ordered[1:], ordered[:-1], out=repeat[1:])
     del ordered
+    if not repeat.any():
+        return None
     starts = np.flatnonzero(~repeat)
     for index in np.flatnonzero(repeat).tolist():
         earlier = order[starts[np.searchsorted(starts, index, side="right") - 1]]
@@ -680,7 +689,7 @@ def _readings_in_db(kks: list[str], households: dict[str, Household]):
     """The readings in the database of these families: sorted keys (as ``_plan_readings``'s),
     amounts, ids and household ids, in arrays (a tuple per reading would cost ~100 bytes)."""
     index_of = {households[kk].pk: index for index, kk in enumerate(kks) if kk in households and households[kk].pk}
-    keys, amounts, ids, owners = array("q"), array("q"), array("q"), array("q")
+    keys, amounts, ids, owners = array("q"), array("i"), array("q"), array("i")
     id_list = list(index_of)
     for start in range(0, len(id_list), CHUNK):
         readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
@@ -692,7 +701,8 @@ def _readings_in_db(kks: list[str], households: dict[str, Household]):
             owners.append(household_id)
     keys = np.array(keys, np.int64)
     order = np.argsort(keys)
-    return keys[order], np.array(amounts, np.int64)[order], np.array(ids, np.int64)[order], np.array(owners, np.int64)[order]
+    return (keys[order], np.array(amounts, np.int32)[order], np.array(ids, np.int64)[order],
+            np.array(owners, np.int32)[order])
 
 
 def _groups_with(groups: dict[str, Group], codes) -> dict[str, Group]:
@@ -1030,18 +1040,19 @@ def apply_plan(plan: Plan, *, user=None, progress=None) -> dict[str, int]:
         group._history_user = user
         group.save()
     history = {"default_user": user, "default_date": now}
-    if plan.households_new:
-        bulk_create_with_history(plan.households_new, Household, batch_size=CHUNK, **history)
+    # In chunks: simple-history builds a record object for each row it is given at once.
+    for start in range(0, len(plan.households_new), CHUNK):
+        bulk_create_with_history(plan.households_new[start:start + CHUNK], Household, batch_size=CHUNK, **history)
     if plan.households_changed:
         bulk_update_with_history(plan.households_changed, Household, HOUSEHOLD_FIELDS, batch_size=CHUNK, **history)
     kks = {kk for kk, *_ in plan.memberships_new} | plan.readings_new.families() | {
         kk for kk, *_ in plan.statuses_new} | {kk for *_, kk in plan.attendance_new}
     ids = _ids_by_kk(kks)
     group_ids = dict(Group.objects.filter(code__in={code for _, code, *_ in plan.memberships_new}).values_list("code", "id"))
-    if plan.memberships_new:
+    for start in range(0, len(plan.memberships_new), CHUNK):
         bulk_create_with_history(
             [Membership(household_id=ids[kk], group_id=group_ids[code], joined_on=joined, left_on=left)
-             for kk, code, joined, left in plan.memberships_new],
+             for kk, code, joined, left in plan.memberships_new[start:start + CHUNK]],
             Membership, batch_size=CHUNK, **history,
         )
     if plan.memberships_changed:
