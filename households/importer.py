@@ -451,14 +451,15 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
     be dated into them earlier than a cadre may (``services.earliest_shared_join``)."""
     plan = check.plan
     ids = [h.pk for h in existing.values()]
-    current = {}
-    for start in range(0, len(ids), CHUNK):
-        for m in Membership.objects.filter(household_id__in=ids[start:start + CHUNK]).select_related("group"):
-            current[(m.household_id, m.group.code)] = m
     kk_of = {h.pk: kk for kk, h in existing.items()}
-    by_key = {(kk_of[hid], code): m for (hid, code), m in current.items()}
-    shared = set() if scope.city_wide else {kk_of[hid] for hid, code in current if code not in scope.visible_groups}
+    by_key = {}  # plain values: a model object (and its group's) for each membership is ~2 KB
+    for start in range(0, len(ids), CHUNK):
+        for pk, household_id, code, joined, left in Membership.objects.filter(
+                household_id__in=ids[start:start + CHUNK]).values_list("id", "household_id", "group__code", "joined_on", "left_on"):
+            by_key[(kk_of[household_id], code)] = _Span(pk, joined, left)
+    shared = set() if scope.city_wide else {kk for kk, code in by_key if code not in scope.visible_groups}
     earliest = earliest_shared_join()
+    changed = {}  # id → (joined, left)
     for (kk, code), (number, (joined, left)) in memberships.items():
         membership = by_key.get((kk, code))
         if kk in shared and joined < earliest and (membership is None or joined < membership.joined_on):
@@ -469,10 +470,23 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
         if membership is None:
             plan.memberships_new.append((kk, code, joined, left))
         elif (membership.joined_on, membership.left_on) != (joined, left):
-            membership.joined_on, membership.left_on = joined, left
-            plan.memberships_changed.append(membership)
+            changed[membership.pk] = (joined, left)
         else:
             plan.unchanged += 1
+    changed_ids = list(changed)
+    for start in range(0, len(changed_ids), CHUNK):
+        for membership in Membership.objects.filter(pk__in=changed_ids[start:start + CHUNK]):
+            membership.joined_on, membership.left_on = changed[membership.pk]
+            plan.memberships_changed.append(membership)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A membership in the database, as far as the import compares it."""
+
+    pk: int
+    joined_on: dt.date
+    left_on: dt.date | None
 
 
 def _dated_into_a_closed_month(membership, joined, left, scope: Scope, check: Checker, number) -> bool:
@@ -557,17 +571,18 @@ def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household],
     if keep is not None:
         keys, amount, place = keys[keep], amount[keep], place[keep]
     del keep
-    db_key, db_amount, db_id, db_household = _readings_in_db(kks, households)
+    db_key, db_amount = _readings_in_db(kks, households)
     position = np.searchsorted(db_key, keys)
     found = position < len(db_key)
     found[found] = db_key[position[found]] == keys[found]
     position[~found] = 0
     same = found & (db_amount[position] == amount) if len(db_key) else np.zeros(len(amount), bool)
+    del db_key, db_amount, position
     check.plan.unchanged += int(same.sum())
     wanted = ~same
     del same
+    pks = np.array([(households[kk].pk or 0) if kk in households else 0 for kk in kks], np.int64)
     if scope.closed:
-        pks = np.array([(households[kk].pk or 0) if kk in households else 0 for kk in kks], np.int64)
         closed = np.isin(keys % MONTH_KEY, [month_number(period) for period in scope.closed]) & wanted
         closed &= pks[keys // MONTH_KEY] > 0
         for index in np.flatnonzero(closed).tolist():
@@ -575,22 +590,35 @@ def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household],
             check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True),
                         closed_month(month_of(int(keys[index] % MONTH_KEY))))
         wanted &= ~closed
+    changed = {}  # (household id, period) → (amount, place)
     for index in np.flatnonzero(wanted & found).tolist():
-        household_id, (sheet, at) = int(db_household[position[index]]), places.find(int(place[index]))
+        household_id, (sheet, at) = int(pks[keys[index] // MONTH_KEY]), places.find(int(place[index]))
         if household_id not in visible:
             # A family that joins the user's groups with this file brings its past, but the
             # income another group recorded stays theirs (as on the cadre's entry sheet).
             check.error(sheet.title, _row_of(sheet, at), sheet.column(at), _(
                 "Another group recorded a different income for this family and month; only DPPKB can change it."))
         else:
-            check.plan.readings_changed.append(IncomeReading(
-                id=int(db_id[position[index]]), household_id=household_id,
-                period=month_of(int(keys[index] % MONTH_KEY)), amount=int(amount[index])))
+            changed[(household_id, month_of(int(keys[index] % MONTH_KEY)))] = int(amount[index])
+    check.plan.readings_changed = _changed_readings(changed)
     new = wanted & ~found
-    del db_key, db_amount, db_id, db_household, position, found, wanted
+    del found, wanted
     keys = keys[new]
     check.plan.readings_new = NewReadings(kks, (keys // MONTH_KEY).astype(np.int32),
                                           (keys % MONTH_KEY).astype(np.int32), amount[new])
+
+
+def _changed_readings(changed: dict[tuple[int, dt.date], int]) -> list[IncomeReading]:
+    """The readings in the database to change (their ids fetched now: only these need one)."""
+    households, found = sorted({household_id for household_id, _period in changed}), []
+    for start in range(0, len(households), CHUNK):
+        rows = IncomeReading.objects.filter(household_id__in=households[start:start + CHUNK]).values_list(
+            "id", "household_id", "period")
+        for pk, household_id, period in rows.iterator(chunk_size=CHUNK):
+            amount = changed.get((household_id, period))
+            if amount is not None:
+                found.append(IncomeReading(id=pk, household_id=household_id, period=period, amount=amount))
+    return found
 
 
 class Places:
@@ -686,23 +714,23 @@ def _drop_repeats(places: Places, keys, amount, place, check: Checker) -> np.nda
 
 
 def _readings_in_db(kks: list[str], households: dict[str, Household]):
-    """The readings in the database of these families: sorted keys (as ``_plan_readings``'s),
-    amounts, ids and household ids, in arrays (a tuple per reading would cost ~100 bytes)."""
+    """The readings in the database of these families: sorted keys (as ``_plan_readings``'s)
+    and amounts, in arrays (a tuple per reading would cost ~100 bytes)."""
     index_of = {households[kk].pk: index for index, kk in enumerate(kks) if kk in households and households[kk].pk}
-    keys, amounts, ids, owners = array("q"), array("i"), array("q"), array("i")
+    keys, amounts = array("q"), array("i")
     id_list = list(index_of)
     for start in range(0, len(id_list), CHUNK):
         readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
-        for pk, household_id, period, amount in readings.values_list("id", "household_id", "period", "amount").iterator(
+        for household_id, period, amount in readings.values_list("household_id", "period", "amount").iterator(
                 chunk_size=CHUNK):
             keys.append(index_of[household_id] * MONTH_KEY + period.year * 12 + period.month - 1)
             amounts.append(amount)
-            ids.append(pk)
-            owners.append(household_id)
-    keys = np.array(keys, np.int64)
-    order = np.argsort(keys)
-    return (keys[order], np.array(amounts, np.int32)[order], np.array(ids, np.int64)[order],
-            np.array(owners, np.int32)[order])
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32)
+    order = np.argsort(np.frombuffer(keys, np.int64))
+    sorted_keys = np.frombuffer(keys, np.int64)[order]
+    del keys
+    return sorted_keys, np.frombuffer(amounts, np.int32)[order]
 
 
 def _groups_with(groups: dict[str, Group], codes) -> dict[str, Group]:
