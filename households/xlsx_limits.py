@@ -42,7 +42,7 @@ MAX_VALUES = 5_000_000
 # Every <c> element, empty ones too (calamine skips them, the scan still reads them): a
 # million rows of empty cells took a worker 70 s to read. Excel writes an empty one for
 # each individually formatted cell.
-MAX_CELL_ELEMENTS = 7_000_000
+MAX_CELL_ELEMENTS = 6_000_000  # the data download of 100,000 families × 24 months writes ~4 million
 MAX_TEXT_BYTES = 150 * MB  # bytes of cell values, each copy of a shared text counted again
 MAX_SHARED_STRINGS = 2_000_000  # different texts in the shared table
 MAX_FORMULAS = 1_000  # formula cells remembered per sheet; beyond, the columns are named instead
@@ -73,13 +73,12 @@ def count_values(budget, copies: int, *, income: bool) -> None:
     budget.values += copies
     if not income:
         budget.records += copies
-    if budget.values > MAX_VALUES or budget.records > MAX_RECORD_VALUES:
-        count = MAX_VALUES if budget.values > MAX_VALUES else MAX_RECORD_VALUES
+    if budget.records > MAX_RECORD_VALUES:
+        raise WorkbookError(_("The workbook holds more than %(count)s cells with values outside its Pendapatan "
+                              "sheets. Split it into several workbooks.") % {"count": format_number(MAX_RECORD_VALUES)})
+    if budget.values > MAX_VALUES:
         raise WorkbookError(_("The workbook holds more than %(count)s cells with values. Split it into several "
-                              "workbooks.") % {"count": format_number(count)}
-                            if budget.values > MAX_VALUES else
-                            _("The workbook holds more than %(count)s cells with values outside its Pendapatan "
-                              "sheets. Split it into several workbooks.") % {"count": format_number(count)})
+                              "workbooks.") % {"count": format_number(MAX_VALUES)})
 
 
 def not_readable() -> WorkbookError:

@@ -35,13 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="import once (not the same file again)")
 
     def handle(self, *args, **options):
+        call_command("migrate", verbosity=0)  # the areas, OPDs and group types the workbook names
         if options["write_wide"]:
             started = time.perf_counter()
             write_wide_workbook(options["file"], families=options["write_wide"], months=options["months"],
                                 seed=options["seed"])
             self.stdout.write(f"wrote {options['file']} in {time.perf_counter() - started:.1f} s")
             return
-        call_command("migrate", verbosity=0)
         if Household.objects.exists():
             raise CommandError("bench_import needs an empty database.")
         self.stdout.write(f"\n== import into an empty {connection.vendor} database ==")
