@@ -230,11 +230,16 @@ def plan_import(sheets: Sheets, *, user=None, progress=None) -> Plan:
     _plan_readings(sheets.incomes, households, scope, check)
     step("check", 3, 8)
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
+    step("check", 4, 8)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
+    step("check", 5, 8)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
+    step("check", 6, 8)
     _warn_of_reasons_not_given(methods, sheets.rows.get("Status KB", []), check)
+    step("check", 7, 8)
     profile_sheet.plan_profiles(sheets.rows.get("Data Kelompok", []), groups, households, memberships, scope, check)
     check.summarize()
+    step("check", 8, 8)
     return plan
 
 

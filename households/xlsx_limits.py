@@ -37,7 +37,7 @@ MAX_RECORD_VALUES = 2_000_000
 # Cells holding a value, over the workbook. An income is read into arrays (~40 bytes a
 # reading, households/workbook.py IncomeSheet), so the Pendapatan sheets may hold more: 100,000
 # families × 24 months in the wide form written by the data download is ~3.6 million values in all
-# (its Keluarga sheet ~1 million), and imports in ~400 MiB (docs/bench.txt).
+# (its Keluarga sheet ~1 million); 100,000 × 24 new imports at a 485 MiB peak (docs/bench.txt).
 MAX_VALUES = 5_000_000
 # Every <c> element, empty ones too (calamine skips them, the scan still reads them): a
 # million rows of empty cells took a worker 70 s to read. Excel writes an empty one for

@@ -222,3 +222,18 @@ def test_a_value_far_out_in_a_wide_sheet_is_refused(tmp_path):
     workbook.close()
     with pytest.raises(WorkbookError, match="Pendapatan 2025"):
         read_workbook(tmp_path / "jauh.xlsx")
+
+
+@pytest.mark.django_db
+def test_read_plan_and_apply_report_progress(tmp_path):
+    from households.importer import apply_plan, plan_import
+
+    heard = []
+    path = book(tmp_path / "impor.xlsx", {"Pendapatan 2024": WIDE_2024, "Pendapatan 2025": WIDE_2025})
+    sheets = read_workbook(path, progress=lambda *args: heard.append(args))
+    plan = plan_import(sheets, progress=lambda *args: heard.append(args))
+    apply_plan(plan, progress=lambda *args: heard.append(args))
+    assert ("read", 3, None) in heard  # after the Kelompok and Keluarga sheets: 1 + 2 rows
+    assert [args for args in heard if args[0] == "check"][-1] == ("check", 8, 8)
+    assert heard[-1] == ("write", 4, 4)
+    assert readings() == EXPECTED
