@@ -205,12 +205,14 @@ class IncomeSheet:
             return self.columns[self.cell_columns[cell]]
         return "Periode" if of_period else "Pendapatan"
 
-    def add(self, row: int, column: int, period, amount) -> None:
-        """One reading of family row ``row``: ``period`` a month_number or a raw Periode cell."""
+    def add(self, row: int, column: int, period, amount, *, month: int | None = None) -> None:
+        """One reading of family row ``row``: ``month`` (a month_number) of its wide column,
+        or its raw Periode cell ``period``."""
         cell = len(self.amounts)
         self.cell_rows.append(row)
         self.cell_columns.append(column)
-        month = period if isinstance(period, int) else _fast_month(period)
+        if month is None:
+            month = _fast_month(period)
         value = _fast_amount(amount)
         self.months.append(NO_VALUE if month is None else month)
         self.amounts.append(NO_VALUE if value is None else value)
@@ -466,7 +468,7 @@ def _read_wide_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, re
         incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
         row = len(incomes.numbers) - 1
         for column, value in filled:
-            incomes.add(row, column, months[column], value.strip() if isinstance(value, str) else value)
+            incomes.add(row, column, None, value.strip() if isinstance(value, str) else value, month=months[column])
 
 
 def _has_formula(title, number, places, formulas, log) -> bool:
