@@ -12,6 +12,7 @@ import bisect
 import datetime as dt
 from array import array
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -485,9 +486,8 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
             plan.memberships_changed.append(membership)
 
 
-@dataclass(frozen=True)
-class _Span:
-    """A membership in the database, as far as the import compares it."""
+class _Span(NamedTuple):
+    """A membership in the database, as far as the import compares it (a tuple: ~70 bytes)."""
 
     pk: int
     joined_on: dt.date
