@@ -8,9 +8,13 @@ twice changes nothing. Attendance is only ever added: a family missing from the 
 sheet keeps a tick recorded on the entry sheet.
 """
 
+import bisect
 import datetime as dt
+from array import array
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -27,10 +31,11 @@ from households.services import (
     closed_by_date, closed_by_method, closed_month, earliest_shared_join, may_change_closed_months, too_early_to_join,
 )
 from uppka.formats import format_number
-from uppka.months import month_not_in_future, not_in_future
+from uppka.months import month_not_in_future, not_in_future, this_month
 from households.workbook import (
-    SHEET_ORDER,
+    NO_VALUE,
     STORED_AS_NUMBER,
+    IncomeSheet,
     Problem,
     ProblemLog,
     Sheets,
@@ -43,12 +48,17 @@ from households.workbook import (
     kb_method_cell,
     kb_reason_cell,
     meeting_mode_cell,
+    month_number,
+    month_of,
     period_cell,
+    sheet_rank,
     text_cell,
     whole_number,
 )
 
 HOUSEHOLD_FIELDS = ["head_nik", "head_name", "kelurahan_id", "address", "family_size", "kb_method"]
+# The Keluarga columns of those fields, in the order of the details of _plan_households.
+DETAIL_COLUMNS = ["NIK Kepala Keluarga", "Nama Kepala Keluarga", "Kode Kelurahan", "Alamat", "Jumlah Jiwa", "Metode KB"]
 GROUP_FIELDS = ["name", "group_type_id", "team_id", "kelurahan_id", "formed_on", "business"]
 CHUNK = 5_000
 
@@ -63,7 +73,7 @@ class Plan:
     households_changed: list[Household] = field(default_factory=list)
     memberships_new: list[tuple[str, str, dt.date, dt.date | None]] = field(default_factory=list)  # kk, code, …
     memberships_changed: list[Membership] = field(default_factory=list)
-    readings_new: list[tuple[str, dt.date, int]] = field(default_factory=list)  # kk, period, amount
+    readings_new: "NewReadings" = field(default_factory=lambda: NewReadings())  # kk, period, amount
     readings_changed: list[IncomeReading] = field(default_factory=list)
     meetings_new: list[tuple[str, dt.date, str, str]] = field(default_factory=list)  # code, day, mode, topic
     meetings_changed: list[Meeting] = field(default_factory=list)
@@ -171,7 +181,7 @@ class Checker:
         """One line per column stored as numbers, with the fix that works: retyping does not
         (the cell stays a number), re-opening the source with the column as Text does."""
         for (sheet, column), (count, first, last) in sorted(
-                self.as_numbers.items(), key=lambda item: (SHEET_ORDER.get(item[0][0], 99), item[1][1])):
+                self.as_numbers.items(), key=lambda item: (sheet_rank(item[0][0]), item[0][0], item[1][1])):
             where = ngettext(
                 "Column %(column)s on sheet %(sheet)s is stored as a number in %(count)s row (row %(first)s).",
                 "Column %(column)s on sheet %(sheet)s is stored as numbers in %(count)s rows (rows %(first)s to "
@@ -204,23 +214,33 @@ class Checker:
         self.plan.log.add(Problem(sheet, row, column, message, warning=True))
 
 
-def plan_import(sheets: Sheets, *, user=None) -> Plan:
+def plan_import(sheets: Sheets, *, user=None, progress=None) -> Plan:
     """Check every row and work out the changes, writing nothing. ``user`` None is the
-    command line (the whole city); an OPD user may only touch their OPD's groups."""
+    command line (the whole city); an OPD user may only touch their OPD's groups.
+    ``progress(stage, done, total)``, when given, hears "check" with the sheets checked of 8."""
     plan = Plan(log=sheets.log.copy())
     if plan.error_count:
         return plan
     scope = Scope(user)
     check = Checker(plan)
+    step = progress or (lambda stage, done, total: None)
     groups = _plan_groups(sheets.rows.get("Kelompok", []), scope, check)
+    step("check", 1, 8)
     households, memberships, methods = _plan_households(sheets.rows.get("Keluarga", []), groups, scope, check)
-    _plan_readings(sheets.rows.get("Pendapatan", []), households, scope, check)
+    step("check", 2, 8)
+    _plan_readings(sheets.incomes, households, scope, check)
+    step("check", 3, 8)
     meetings = _plan_meetings(sheets.rows.get("Pertemuan", []), groups, scope, check)
+    step("check", 4, 8)
     _plan_attendance(sheets.rows.get("Kehadiran", []), groups, households, memberships, meetings, scope, check)
+    step("check", 5, 8)
     _plan_statuses(sheets.rows.get("Status KB", []), households, methods, scope, check)
+    step("check", 6, 8)
     _warn_of_reasons_not_given(methods, sheets.rows.get("Status KB", []), check)
+    step("check", 7, 8)
     profile_sheet.plan_profiles(sheets.rows.get("Data Kelompok", []), groups, households, memberships, scope, check)
     check.summarize()
+    step("check", 8, 8)
     return plan
 
 
@@ -396,18 +416,16 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
     existing = _households_by_kk({kk for _, kk, *_ in parsed})
     visible = _visible_household_ids(scope, existing)
     result = dict(existing)
-    first_row: dict[str, tuple[int, dict]] = {}
+    first_row: dict[str, tuple[int, tuple]] = {}  # the details as a tuple: a dict each is ~4 times as big
     memberships: dict[tuple[str, str], tuple[int, tuple]] = {}
     for number, kk, details, code, joined, left in parsed:
         if kk in first_row:
             other_row, other = first_row[kk]
-            for column, key in (("NIK Kepala Keluarga", "head_nik"), ("Nama Kepala Keluarga", "head_name"),
-                                ("Kode Kelurahan", "kelurahan_id"), ("Alamat", "address"),
-                                ("Jumlah Jiwa", "family_size"), ("Metode KB", "kb_method")):
-                if other[key] != details[key]:
+            for column, value, other_value in zip(DETAIL_COLUMNS, details.values(), other):
+                if other_value != value:
                     check.error(sheet, number, column, _("Differs from row %(row)s for the same KK.") % {"row": other_row})
         else:
-            first_row[kk] = (number, details)
+            first_row[kk] = (number, tuple(details.values()))
             household = existing.get(kk)
             if household is None:
                 household = Household(kk_number=kk, **details)
@@ -430,7 +448,7 @@ def _plan_households(rows, groups: dict[str, Group], scope: Scope, check: Checke
             continue
         memberships[key] = (number, (joined, left))
     _plan_memberships(memberships, existing, scope, check)
-    methods = {kk: (number, details["kb_method"]) for kk, (number, details) in first_row.items()}
+    methods = {kk: (number, details[-1]) for kk, (number, details) in first_row.items()}
     return result, memberships, methods
 
 
@@ -439,14 +457,15 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
     be dated into them earlier than a cadre may (``services.earliest_shared_join``)."""
     plan = check.plan
     ids = [h.pk for h in existing.values()]
-    current = {}
-    for start in range(0, len(ids), CHUNK):
-        for m in Membership.objects.filter(household_id__in=ids[start:start + CHUNK]).select_related("group"):
-            current[(m.household_id, m.group.code)] = m
     kk_of = {h.pk: kk for kk, h in existing.items()}
-    by_key = {(kk_of[hid], code): m for (hid, code), m in current.items()}
-    shared = set() if scope.city_wide else {kk_of[hid] for hid, code in current if code not in scope.visible_groups}
+    by_key = {}  # plain values: a model object (and its group's) for each membership is ~2 KB
+    for start in range(0, len(ids), CHUNK):
+        for pk, household_id, code, joined, left in Membership.objects.filter(
+                household_id__in=ids[start:start + CHUNK]).values_list("id", "household_id", "group__code", "joined_on", "left_on"):
+            by_key[(kk_of[household_id], code)] = _Span(pk, joined, left)
+    shared = set() if scope.city_wide else {kk for kk, code in by_key if code not in scope.visible_groups}
     earliest = earliest_shared_join()
+    changed = {}  # id → (joined, left)
     for (kk, code), (number, (joined, left)) in memberships.items():
         membership = by_key.get((kk, code))
         if kk in shared and joined < earliest and (membership is None or joined < membership.joined_on):
@@ -457,10 +476,22 @@ def _plan_memberships(memberships, existing, scope: Scope, check: Checker):
         if membership is None:
             plan.memberships_new.append((kk, code, joined, left))
         elif (membership.joined_on, membership.left_on) != (joined, left):
-            membership.joined_on, membership.left_on = joined, left
-            plan.memberships_changed.append(membership)
+            changed[membership.pk] = (joined, left)
         else:
             plan.unchanged += 1
+    changed_ids = list(changed)
+    for start in range(0, len(changed_ids), CHUNK):
+        for membership in Membership.objects.filter(pk__in=changed_ids[start:start + CHUNK]):
+            membership.joined_on, membership.left_on = changed[membership.pk]
+            plan.memberships_changed.append(membership)
+
+
+class _Span(NamedTuple):
+    """A membership in the database, as far as the import compares it (a tuple: ~70 bytes)."""
+
+    pk: int
+    joined_on: dt.date
+    left_on: dt.date | None
 
 
 def _dated_into_a_closed_month(membership, joined, left, scope: Scope, check: Checker, number) -> bool:
@@ -484,61 +515,227 @@ def _closed_for(scope: Scope, households, kk: str, period: dt.date) -> bool:
     return scope.closed_month(period) and households[kk].pk is not None
 
 
-def _plan_readings(rows, households: dict[str, Household], scope: Scope, check: Checker):
-    sheet = "Pendapatan"
-    checked = []
-    for number, values in rows:
-        check.start()
-        kk = check.value(sheet, number, "No KK", check_kk, values["No KK"])
-        period = check.value(sheet, number, "Periode", period_cell, values["Periode"])
-        amount = check.value(sheet, number, "Pendapatan", amount_cell, values["Pendapatan"])
-        if period:
-            check.value(sheet, number, "Periode", month_not_in_future, period,
-                        message=_("The period cannot be in the future."))
-        if not check.failed:
-            checked.append((number, kk, period, amount))
+class NewReadings:
+    """The readings a plan inserts, compact (a city's are millions): each one's family as an
+    index into ``kks``, its month (``workbook.month_number``) and amount, in numpy arrays.
+    Iterating gives (KK, period, amount) tuples, as the plan's other lists."""
+
+    def __init__(self, kks=(), kk_index=None, months=None, amounts=None):
+        self.kks = list(kks)
+        self.kk_index = np.zeros(0, np.int32) if kk_index is None else kk_index
+        self.months = np.zeros(0, np.int32) if months is None else months
+        self.amounts = np.zeros(0, np.int32) if amounts is None else amounts
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+    def __iter__(self):
+        for index, month, amount in zip(self.kk_index.tolist(), self.months.tolist(), self.amounts.tolist()):
+            yield self.kks[index], month_of(month), amount
+
+    def families(self) -> set[str]:
+        return {self.kks[index] for index in np.unique(self.kk_index).tolist()}
+
+
+MONTH_KEY = 1 << 16  # a reading's key: family index × MONTH_KEY + month_number (months stay below 65,536)
+
+
+def _plan_readings(incomes: list[IncomeSheet], households: dict[str, Household], scope: Scope, check: Checker):
+    """Every Pendapatan… sheet → new and changed readings, in arrays: one check per family row
+    and per cell off the fast path (``IncomeSheet.odd``), the rest in numpy. Keyed by (KK,
+    month): the same key twice in a sheet with another amount is an error, and in two sheets
+    is an error whatever the amounts. A reading is found again by its place: the cell's index
+    over all the sheets (``Places``)."""
+    if not incomes:
+        return
+    kk_ids: dict[str, int] = {}
+    row_kks = [_family_rows(sheet, kk_ids, check) for sheet in incomes]
+    kks = list(kk_ids)
+    del kk_ids
     # Families on the Keluarga sheet passed its scope checks; others must already be in the
     # database and in the user's groups.
     on_sheet = set(households)
-    households = {**_households_by_kk({kk for _, kk, _, _ in checked} - on_sheet), **households}
+    households = {**_households_by_kk(set(kks) - on_sheet), **households}
     visible = _visible_household_ids(scope, households)
-    parsed: dict[tuple[str, dt.date], tuple[int, int]] = {}
-    for number, kk, period, amount in checked:
-        if kk not in households:
-            check.failed_row(sheet, number, "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
-                             table=check.failed_families, key=kk)
-            continue
-        if kk not in on_sheet and households[kk].pk not in visible:
-            check.error(sheet, number, "No KK", _("This family is not a member of your groups."))
-            continue
-        key = (kk, period)
-        if key in parsed:
-            if parsed[key][1] != amount:
-                check.error(sheet, number, "Pendapatan", _("This period is already on row %(row)s with another amount.") % {"row": parsed[key][0]})
-            continue
-        parsed[key] = (number, amount)
-    ids = {households[kk].pk: kk for kk, _ in parsed if households[kk].pk}
-    current = {}  # plain values: building a model object for every unchanged reading is slow
-    id_list = list(ids)
-    for start in range(0, len(id_list), CHUNK):
-        readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
-        for pk, household_id, period, amount in readings.values_list("id", "household_id", "period", "amount"):
-            current[(ids[household_id], period)] = (pk, household_id, amount)
-    for (kk, period), (number, amount) in parsed.items():
-        found = current.get((kk, period))
-        if (found is None or found[2] != amount) and _closed_for(scope, households, kk, period):
-            check.error(sheet, number, "Periode", closed_month(period))
-        elif found is None:
-            check.plan.readings_new.append((kk, period, amount))
-        elif found[2] == amount:
-            check.plan.unchanged += 1
-        elif found[1] not in visible:
+    known = np.array([kk in households and (kk in on_sheet or households[kk].pk in visible) for kk in kks] + [False])
+    places = Places(incomes)
+    # The good cells of every sheet, one after the other: (family, month) as one key, amount, place.
+    keys, amount, place, count = (np.empty(places.offsets[-1], np.int64), np.empty(places.offsets[-1], np.int32),
+                                  np.empty(places.offsets[-1], np.int32), 0)
+    for index, (sheet, row_kk) in enumerate(zip(incomes, row_kks)):
+        _refuse_unknown_families(sheet, row_kk, kks, households, on_sheet, visible, check)
+        kk_of, month, value, at = _good_cells(sheet, row_kk, known, check, places.offsets[index])
+        end = count + len(at)
+        np.multiply(kk_of, MONTH_KEY, out=keys[count:end], dtype=np.int64)
+        keys[count:end] += month
+        amount[count:end], place[count:end], count = value, at, end
+        del kk_of, month, value, at
+    del row_kks, known
+    keys, amount, place = keys[:count], amount[:count], place[:count]
+    keep = _drop_repeats(places, keys, amount, place, check)
+    if keep is not None:
+        keys, amount, place = keys[keep], amount[keep], place[keep]
+    del keep
+    db_key, db_amount = _readings_in_db(kks, households)
+    position = np.searchsorted(db_key, keys)
+    found = position < len(db_key)
+    found[found] = db_key[position[found]] == keys[found]
+    position[~found] = 0
+    same = found & (db_amount[position] == amount) if len(db_key) else np.zeros(len(amount), bool)
+    del db_key, db_amount, position
+    check.plan.unchanged += int(same.sum())
+    wanted = ~same
+    del same
+    pks = np.array([(households[kk].pk or 0) if kk in households else 0 for kk in kks], np.int64)
+    if scope.closed:
+        closed = np.isin(keys % MONTH_KEY, [month_number(period) for period in scope.closed]) & wanted
+        closed &= pks[keys // MONTH_KEY] > 0
+        for index in np.flatnonzero(closed).tolist():
+            sheet, at = places.find(int(place[index]))
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True),
+                        closed_month(month_of(int(keys[index] % MONTH_KEY))))
+        wanted &= ~closed
+    changed = {}  # (household id, period) → (amount, place)
+    for index in np.flatnonzero(wanted & found).tolist():
+        household_id, (sheet, at) = int(pks[keys[index] // MONTH_KEY]), places.find(int(place[index]))
+        if household_id not in visible:
             # A family that joins the user's groups with this file brings its past, but the
             # income another group recorded stays theirs (as on the cadre's entry sheet).
-            check.error(sheet, number, "Pendapatan", _(
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at), _(
                 "Another group recorded a different income for this family and month; only DPPKB can change it."))
         else:
-            check.plan.readings_changed.append(IncomeReading(id=found[0], household_id=found[1], period=period, amount=amount))
+            changed[(household_id, month_of(int(keys[index] % MONTH_KEY)))] = int(amount[index])
+    check.plan.readings_changed = _changed_readings(changed)
+    new = wanted & ~found
+    del found, wanted
+    keys = keys[new]
+    check.plan.readings_new = NewReadings(kks, (keys // MONTH_KEY).astype(np.int32),
+                                          (keys % MONTH_KEY).astype(np.int32), amount[new])
+
+
+def _changed_readings(changed: dict[tuple[int, dt.date], int]) -> list[IncomeReading]:
+    """The readings in the database to change (their ids fetched now: only these need one)."""
+    households, found = sorted({household_id for household_id, _period in changed}), []
+    for start in range(0, len(households), CHUNK):
+        rows = IncomeReading.objects.filter(household_id__in=households[start:start + CHUNK]).values_list(
+            "id", "household_id", "period")
+        for pk, household_id, period in rows.iterator(chunk_size=CHUNK):
+            amount = changed.get((household_id, period))
+            if amount is not None:
+                found.append(IncomeReading(id=pk, household_id=household_id, period=period, amount=amount))
+    return found
+
+
+class Places:
+    """A reading's place over all the Pendapatan sheets: its sheet's offset plus its cell index."""
+
+    def __init__(self, incomes: list[IncomeSheet]):
+        self.incomes = incomes
+        self.offsets = [0]
+        for sheet in incomes:
+            self.offsets.append(self.offsets[-1] + len(sheet))
+
+    def find(self, place: int) -> tuple[IncomeSheet, int]:
+        index = bisect.bisect_right(self.offsets, place) - 1
+        return self.incomes[index], place - self.offsets[index]
+
+
+def _row_of(sheet: IncomeSheet, cell: int) -> int:
+    return sheet.numbers[sheet.cell_rows[cell]]
+
+
+def _family_rows(sheet: IncomeSheet, kk_ids: dict[str, int], check: Checker) -> np.ndarray:
+    """Each family row's KK as an index into ``kk_ids`` (which grows), or -1 when refused."""
+    found = np.full(len(sheet.numbers), -1, np.int32)
+    for row, raw in enumerate(sheet.kks):
+        kk = check.value(sheet.title, sheet.numbers[row], "No KK", check_kk, raw)
+        if kk is not None:
+            found[row] = kk_ids.setdefault(kk, len(kk_ids))
+    return found
+
+
+def _refuse_unknown_families(sheet: IncomeSheet, row_kk, kks, households, on_sheet, visible, check: Checker):
+    for row, index in enumerate(row_kk.tolist()):
+        if index < 0:
+            continue
+        kk = kks[index]
+        if kk not in households:
+            check.failed_row(sheet.title, sheet.numbers[row], "No KK", _("Unknown KK: add the family on the Keluarga sheet."),
+                             table=check.failed_families, key=kk)
+        elif kk not in on_sheet and households[kk].pk not in visible:
+            check.error(sheet.title, sheet.numbers[row], "No KK", _("This family is not a member of your groups."))
+
+
+def _good_cells(sheet: IncomeSheet, row_kk, known, check: Checker, offset: int):
+    """(kk index, month, amount, place) of the sheet's readings without problems; the cells
+    off the fast path are converted (or refused) one by one, months in the future refused."""
+    months = np.frombuffer(sheet.months, np.int32).copy() if len(sheet) else np.zeros(0, np.int32)
+    amounts = np.frombuffer(sheet.amounts, np.int32).copy() if len(sheet) else np.zeros(0, np.int32)
+    good = np.ones(len(amounts), bool)
+    for at, (period, amount) in sheet.odd.items():
+        number = _row_of(sheet, at)
+        if months[at] == NO_VALUE:
+            day = check.value(sheet.title, number, sheet.column(at, of_period=True), period_cell, period)
+            months[at] = NO_VALUE if day is None else month_number(day)
+        if amounts[at] == NO_VALUE:
+            value = check.value(sheet.title, number, sheet.column(at), amount_cell, amount)
+            amounts[at] = NO_VALUE if value is None else value
+        good[at] = months[at] != NO_VALUE and amounts[at] != NO_VALUE
+    future = good & (months > month_number(this_month()))
+    for at in np.flatnonzero(future).tolist():
+        check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), _("The period cannot be in the future."))
+    kk_of = row_kk[np.frombuffer(sheet.cell_rows, np.int32)] if len(sheet) else np.zeros(0, np.int32)
+    good &= ~future & known[kk_of]  # -1 (a refused KK) picks the last entry of ``known``: False
+    at = np.flatnonzero(good)
+    return kk_of[at], months[at], amounts[at], (at + offset).astype(np.int32)
+
+
+def _drop_repeats(places: Places, keys, amount, place, check: Checker) -> np.ndarray | None:
+    """The first cell of each (KK, month), in the order of the workbook (None: every cell);
+    a repeat is an error when it is on another sheet or has another amount (an identical
+    repeat is harmless)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    repeat = np.zeros(len(keys), bool)
+    np.equal(ordered[1:], ordered[:-1], out=repeat[1:])
+    del ordered
+    if not repeat.any():
+        return None
+    starts = np.flatnonzero(~repeat)
+    for index in np.flatnonzero(repeat).tolist():
+        earlier = order[starts[np.searchsorted(starts, index, side="right") - 1]]
+        later = order[index]
+        (before, first), (sheet, at) = places.find(int(place[earlier])), places.find(int(place[later]))
+        if sheet is not before:
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at, of_period=True), _(
+                "This family and month are already on the sheet %(sheet)s at row %(row)s.")
+                % {"sheet": before.title, "row": _row_of(before, first)})
+        elif amount[earlier] != amount[later]:
+            check.error(sheet.title, _row_of(sheet, at), sheet.column(at), _(
+                "This period is already on row %(row)s with another amount.") % {"row": _row_of(before, first)})
+    keep = np.zeros(len(keys), bool)
+    keep[order[starts]] = True
+    return keep
+
+
+def _readings_in_db(kks: list[str], households: dict[str, Household]):
+    """The readings in the database of these families: sorted keys (as ``_plan_readings``'s)
+    and amounts, in arrays (a tuple per reading would cost ~100 bytes)."""
+    index_of = {households[kk].pk: index for index, kk in enumerate(kks) if kk in households and households[kk].pk}
+    keys, amounts = array("q"), array("i")
+    id_list = list(index_of)
+    for start in range(0, len(id_list), CHUNK):
+        readings = IncomeReading.objects.filter(household_id__in=id_list[start:start + CHUNK])
+        for household_id, period, amount in readings.values_list("household_id", "period", "amount").iterator(
+                chunk_size=CHUNK):
+            keys.append(index_of[household_id] * MONTH_KEY + period.year * 12 + period.month - 1)
+            amounts.append(amount)
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32)
+    order = np.argsort(np.frombuffer(keys, np.int64))
+    sorted_keys = np.frombuffer(keys, np.int64)[order]
+    del keys
+    return sorted_keys, np.frombuffer(amounts, np.int32)[order]
 
 
 def _groups_with(groups: dict[str, Group], codes) -> dict[str, Group]:
@@ -820,18 +1017,35 @@ def _assign(obj, values: dict):
         setattr(obj, name, value)
 
 
-def _insert_readings(rows, ids, *, user, now):
-    """New readings and their history ("created", by the importing user) in two bulk
-    statements: hundreds of thousands of rows are too many for the ORM's bulk_create."""
+def _ids_by_kk(kks) -> dict[str, int]:
+    kks, found = list(kks), {}
+    for start in range(0, len(kks), CHUNK):
+        found.update(Household.objects.filter(kk_number__in=kks[start:start + CHUNK]).values_list("kk_number", "pk"))
+    return found
+
+
+READING_BATCH = 100_000  # readings a statement inserts: a DataFrame of them is ~10 MB
+
+
+def _insert_readings(readings: NewReadings, ids: dict[str, int], *, user, now, progress=None):
+    """New readings, then their history ("created", by the importing user), in bulk
+    statements of READING_BATCH rows: millions of rows are too many for the ORM's bulk_create."""
     stamp = db_timestamp(now)
     user_id = user.pk if user else None
-    bulk_insert(IncomeReading, pd.DataFrame({
-        "household_id": [ids[kk] for kk, _, _ in rows],
-        "period": [period.isoformat() for _, period, _ in rows],
-        "amount": [amount for _, _, amount in rows],
-        "recorded_by_id": pd.array([user_id] * len(rows), dtype="Int64"),
-        "recorded_at": [stamp] * len(rows),
-    }))
+    household_ids = np.array([ids[kk] if kk in ids else 0 for kk in readings.kks], np.int64)
+    total = len(readings)
+    for start in range(0, total, READING_BATCH):
+        end = min(start + READING_BATCH, total)
+        months = readings.months[start:end]
+        bulk_insert(IncomeReading, pd.DataFrame({
+            "household_id": household_ids[readings.kk_index[start:end]],
+            "period": [f"{m // 12:04d}-{m % 12 + 1:02d}-01" for m in months.tolist()],
+            "amount": readings.amounts[start:end],
+            "recorded_by_id": pd.array([user_id] * (end - start), dtype="Int64"),
+            "recorded_at": [stamp] * (end - start),
+        }))
+        if progress:
+            progress("write", end, total)
     # Every reading stamped with this import's exact time is one it just inserted (changed
     # readings get the same stamp later, through bulk_update_with_history).
     quote = connection.ops.quote_name
@@ -846,8 +1060,9 @@ def _insert_readings(rows, ids, *, user, now):
 
 
 @transaction.atomic
-def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
-    """Write a plan without errors; every change is kept in the history with the user."""
+def apply_plan(plan: Plan, *, user=None, progress=None) -> dict[str, int]:
+    """Write a plan without errors; every change is kept in the history with the user.
+    ``progress(stage, done, total)``, when given, hears of the readings written."""
     if plan.error_count:
         raise ValueError("A plan with errors is never applied.")
     now = timezone.now()
@@ -858,24 +1073,25 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         group._history_user = user
         group.save()
     history = {"default_user": user, "default_date": now}
-    if plan.households_new:
-        bulk_create_with_history(plan.households_new, Household, batch_size=CHUNK, **history)
+    # In chunks: simple-history builds a record object for each row it is given at once.
+    for start in range(0, len(plan.households_new), CHUNK):
+        bulk_create_with_history(plan.households_new[start:start + CHUNK], Household, batch_size=CHUNK, **history)
     if plan.households_changed:
         bulk_update_with_history(plan.households_changed, Household, HOUSEHOLD_FIELDS, batch_size=CHUNK, **history)
-    kks = {kk for kk, *_ in plan.memberships_new} | {kk for kk, *_ in plan.readings_new} | {
+    kks = {kk for kk, *_ in plan.memberships_new} | plan.readings_new.families() | {
         kk for kk, *_ in plan.statuses_new} | {kk for *_, kk in plan.attendance_new}
-    ids = {kk: h.pk for kk, h in _households_by_kk(kks).items()}
+    ids = _ids_by_kk(kks)
     group_ids = dict(Group.objects.filter(code__in={code for _, code, *_ in plan.memberships_new}).values_list("code", "id"))
-    if plan.memberships_new:
+    for start in range(0, len(plan.memberships_new), CHUNK):
         bulk_create_with_history(
             [Membership(household_id=ids[kk], group_id=group_ids[code], joined_on=joined, left_on=left)
-             for kk, code, joined, left in plan.memberships_new],
+             for kk, code, joined, left in plan.memberships_new[start:start + CHUNK]],
             Membership, batch_size=CHUNK, **history,
         )
     if plan.memberships_changed:
         bulk_update_with_history(plan.memberships_changed, Membership, ["joined_on", "left_on"], batch_size=CHUNK, **history)
     if plan.readings_new:
-        _insert_readings(plan.readings_new, ids, user=user, now=now)
+        _insert_readings(plan.readings_new, ids, user=user, now=now, progress=progress)
     for reading in plan.readings_changed:
         reading.recorded_by, reading.recorded_at = user, now
     if plan.readings_changed:
@@ -889,7 +1105,7 @@ def apply_plan(plan: Plan, *, user=None) -> dict[str, int]:
         {h.pk for h in plan.households_changed}
         | {ids[kk] for kk, *_ in plan.memberships_new}
         | {m.household_id for m in plan.memberships_changed}
-        | {ids[kk] for kk, *_ in plan.readings_new}
+        | {ids[kk] for kk in plan.readings_new.families()}
         | {r.household_id for r in plan.readings_changed}
     )
     figures.refresh(touched)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from households.xlsx_limits import (
     EXCEL_COLUMNS, EXCEL_ROWS, MAX_CELLS, MAX_CELL_ELEMENTS, MAX_DEPTH, MAX_FORMULAS, MAX_PART_BYTES, MAX_ROWS,
-    MAX_RUN, MAX_SHEET_CELLS, MAX_TEXT_BYTES, MAX_VALUES, MB, ExpatScan, SheetCheck, WorkbookError, archive_parts,
+    MAX_RUN, MAX_SHEET_CELLS, MAX_TEXT_BYTES, MB, ExpatScan, count_values, is_income_title, SheetCheck, WorkbookError, archive_parts,
     not_readable, password_protected,
 )
 from uppka.formats import format_number
@@ -63,7 +63,7 @@ class _OdsScanner(ExpatScan):
         self.cell_text = 0
         self.rows = 0
         self.top, self.bottom, self.left, self.right = EXCEL_ROWS, -1, EXCEL_COLUMNS, -1
-        self.cells = self.values = self.elements = 0
+        self.cells = self.values = self.elements = self.records = 0
         self.text_room = MAX_TEXT_BYTES
 
     def _start(self, tag, attributes):
@@ -157,10 +157,7 @@ class _OdsScanner(ExpatScan):
         last_column = min(self.column + self.cell_repeat, EXCEL_COLUMNS) - 1
         copies = (last_row - self.row + 1) * (last_column - self.column + 1)
         self.row_has_value = True
-        self.values += copies
-        if self.values > MAX_VALUES:
-            raise WorkbookError(_("The workbook holds more than %(count)s cells with values. Split it into several "
-                                  "workbooks.") % {"count": format_number(MAX_VALUES)})
+        count_values(self, copies, income=is_income_title(self.where))
         self.text_room -= copies * self.cell_text
         if self.text_room < 0:
             raise WorkbookError(_("The workbook's cells hold more than %(size)s MB of values (each copy of a repeated "

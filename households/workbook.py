@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+from array import array
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from python_calamine import CalamineWorkbook
 
 from households.identity import nik_warnings, validate_kk, validate_nik
 from households.models import KbMethod, KbReason, MeetingMode
-from households.parsing import parse_amount
+from households.parsing import MAX_AMOUNT, parse_amount
 from households.xlsx_limits import MAX_FORMULAS, SheetCheck, check_workbook, not_readable, workbook_kind
 from households.xlsx_limits import WorkbookError as WorkbookError  # raised by read_workbook, importable from here
 from uppka.formats import format_number
@@ -77,6 +78,9 @@ def normalize_header(text) -> str:
     return re.sub(r"[\s_]+", "", str(text or "")).lower()
 
 
+MONTH_HEADER = re.compile(r"(\d{4})-(\d{1,2})")
+
+
 @dataclass(frozen=True)
 class Problem:
     sheet: str
@@ -88,12 +92,27 @@ class Problem:
     def line(self) -> str:
         """``Keluarga baris 12, NIK Kepala Keluarga: …``; warnings start with ``Peringatan``."""
         where = _("%(sheet)s row %(row)s") % {"sheet": self.sheet, "row": self.row} if self.row else self.sheet
-        if self.column:
+        if self.column and MONTH_HEADER.fullmatch(self.column):  # a month of a wide Pendapatan sheet
+            where += ", " + _("column %(name)s") % {"name": self.column}
+        elif self.column:
             where += f", {self.column}"
         return (_("Warning: %(text)s") % {"text": f"{where}: {self.message}"}) if self.warning else f"{where}: {self.message}"
 
 
 SHEET_ORDER = {name: index for index, name in enumerate(SHEETS)}
+INCOME = "Pendapatan"  # every sheet whose name starts with it holds incomes, in long or wide form
+
+
+def is_income_sheet(title) -> bool:
+    return normalize_header(title).startswith(normalize_header(INCOME))
+
+
+def sheet_rank(title) -> int:
+    """Where a sheet's problems are listed: in the order of SHEETS, every Pendapatan… sheet
+    where Pendapatan is, any other sheet last."""
+    if title in SHEET_ORDER:
+        return SHEET_ORDER[title]
+    return SHEET_ORDER[INCOME] if is_income_sheet(title) else len(SHEET_ORDER)
 
 
 class ProblemLog:
@@ -136,17 +155,98 @@ class ProblemLog:
     def problems(self) -> list[Problem]:
         """The problems kept, by sheet and row (errors before warnings on a row)."""
         kept = self._errors + self._warnings[:self.limit - len(self._errors)]
-        return sorted(kept, key=lambda p: (SHEET_ORDER.get(p.sheet, len(SHEET_ORDER)), p.row, p.warning))
+        return sorted(kept, key=lambda p: (sheet_rank(p.sheet), p.sheet, p.row, p.warning))
 
     @property
     def total(self) -> int:
         return self.error_count + self.warning_count
 
 
+NO_VALUE = -1  # in IncomeSheet's arrays: the cell is off the fast path, its raw value is in ``odd``
+
+
+def month_number(day: dt.date) -> int:
+    """A month as one int (year × 12 + month − 1): the readings' arrays hold months so."""
+    return day.year * 12 + day.month - 1
+
+
+def month_of(number: int) -> dt.date:
+    return dt.date(number // 12, number % 12 + 1, 1)
+
+
+@dataclass
+class IncomeSheet:
+    """The incomes of one Pendapatan… sheet, in long form (No KK, Periode, Pendapatan: one
+    reading a row) or wide form (No KK, then a column per month: one family a row), kept in
+    compact arrays instead of a dict per row: a city's readings are millions of cells.
+
+    A family row has its Excel row number and its raw No KK cell; a reading (a cell) has its
+    family row, its month and its amount. Cells read the usual way (a ``YYYY-MM`` text or a
+    date; a whole number of Rupiah) are converted here; any other value is kept raw in
+    ``odd`` (cell index → (raw Periode, raw amount)), its array slot ``NO_VALUE``, for the
+    planner to convert and, when it is wrong, to name the problem.
+    """
+
+    title: str
+    wide: bool
+    columns: list[str] = field(default_factory=list)  # wide: the header of each month column, as YYYY-MM
+    # 14 bytes a reading: 32-bit ints hold Excel's rows, months and amounts (at most 10^9).
+    numbers: array = field(default_factory=lambda: array("i"))  # Excel row number of each family row
+    kks: list = field(default_factory=list)  # the raw No KK cell of each family row
+    cell_rows: array = field(default_factory=lambda: array("i"))  # each reading's index in ``numbers``
+    cell_columns: array = field(default_factory=lambda: array("h"))  # wide: its index in ``columns``
+    months: array = field(default_factory=lambda: array("i"))  # its month_number, or NO_VALUE
+    amounts: array = field(default_factory=lambda: array("i"))  # its amount, or NO_VALUE
+    odd: dict[int, tuple] = field(default_factory=dict)
+
+    def column(self, cell: int, *, of_period: bool = False) -> str:
+        """The column of a cell's problem: its month's header (wide), Periode or Pendapatan."""
+        if self.wide:
+            return self.columns[self.cell_columns[cell]]
+        return "Periode" if of_period else "Pendapatan"
+
+    def add(self, row: int, column: int, period, amount, *, month: int | None = None) -> None:
+        """One reading of family row ``row``: ``month`` (a month_number) of its wide column,
+        or its raw Periode cell ``period``."""
+        cell = len(self.amounts)
+        self.cell_rows.append(row)
+        self.cell_columns.append(column)
+        if month is None:
+            month = _fast_month(period)
+        value = _fast_amount(amount)
+        self.months.append(NO_VALUE if month is None else month)
+        self.amounts.append(NO_VALUE if value is None else value)
+        if month is None or value is None:
+            self.odd[cell] = (period, amount)
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+
+def _fast_month(value) -> int | None:
+    if isinstance(value, dt.date):  # a datetime is a date too
+        return value.year * 12 + value.month - 1
+    if isinstance(value, str) and (match := MONTH_HEADER.fullmatch(value.strip())) and 1 <= int(match[2]) <= 12:
+        return int(match[1]) * 12 + int(match[2]) - 1
+    return None
+
+
+def _fast_amount(value) -> int | None:
+    if type(value) is float and value.is_integer() and 0 <= value <= MAX_AMOUNT:
+        return int(value)
+    if type(value) is int and 0 <= value <= MAX_AMOUNT:
+        return value
+    return None
+
+
 @dataclass
 class Sheets:
     rows: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)  # sheet → (row number, values)
     log: ProblemLog = field(default_factory=ProblemLog)
+    incomes: list[IncomeSheet] = field(default_factory=list)  # every Pendapatan… sheet, in the workbook's order
+    rows_read: int = 0
+    kk_texts: dict = field(default_factory=dict, repr=False)  # while reading: each KK text once
+    progress: object = None  # the caller's progress(stage, done, total), while reading
 
     @property
     def problems(self) -> list[Problem]:
@@ -157,7 +257,7 @@ class Sheets:
         return self.log.errors
 
 
-def read_workbook(path) -> Sheets:
+def read_workbook(path, *, progress=None) -> Sheets:
     """Read the sheets' rows by header name (a missing optional sheet is no problem). Raises WorkbookError when the file is not
     a readable workbook (.xlsx, .ods or .xls) or is beyond the upload limits (households/xlsx_limits.py); everything
     else (missing sheets or columns, formulas, merged cells) becomes a Problem.
@@ -165,16 +265,26 @@ def read_workbook(path) -> Sheets:
     Values come from python-calamine (several times faster than openpyxl on big sheets), once
     ``check_workbook`` has streamed the file and found its formula cells (calamine only sees
     their cached values).
+
+    ``progress(stage, done, total)``, when given, hears "read" with the rows read so far
+    (total None) after each sheet and every PROGRESS_ROWS rows of a Pendapatan sheet.
     """
     checks = check_workbook(path)
     with open_calamine(path) as book:
-        return _read_book(book, checks)
+        return _read_book(book, checks, progress)
 
 
-def _read_book(book, checks) -> Sheets:
+PROGRESS_ROWS = 10_000
+
+
+def _read_book(book, checks, progress=None) -> Sheets:
     result = Sheets()
+    result.progress = progress
     titles = {normalize_header(title): title for title in book.sheet_names}
     for sheet_name, columns in SHEETS.items():
+        if sheet_name == INCOME:
+            _read_incomes(book, checks, result)
+            continue
         title = titles.get(normalize_header(sheet_name))
         if title is None:
             if sheet_name in OPTIONAL_SHEETS:
@@ -187,8 +297,185 @@ def _read_book(book, checks) -> Sheets:
             result.log.add(Problem(sheet_name, 0, "", _("This sheet has merged cells; unmerge all cells and upload again.")))
             continue
         result.rows[sheet_name] = _read_sheet(sheet, sheet_name, columns, checks.get(title, SheetCheck()), result.log)
+        result.rows_read += len(result.rows[sheet_name])
+        if progress:
+            progress("read", result.rows_read, None)
         del sheet  # calamine keeps a sheet whole: let it go before the next one
     return result
+
+
+def _read_incomes(book, checks, result: Sheets) -> None:
+    titles = [title for title in book.sheet_names if is_income_sheet(title)]
+    if not titles:
+        result.log.add(Problem(INCOME, 0, "", _("This sheet is missing from the workbook.")))
+    for title in titles:
+        with calamine_errors():
+            sheet = book.get_sheet_by_name(title)
+        check = checks.get(title, SheetCheck())
+        if sheet.merged_cell_ranges or check.merged:
+            result.log.add(Problem(title, 0, "", _("This sheet has merged cells; unmerge all cells and upload again.")))
+            continue
+        incomes = _read_income_sheet(sheet, title, check, result)
+        if incomes is not None:
+            result.incomes.append(incomes)
+        del sheet
+
+
+def _read_income_sheet(sheet, title, check: SheetCheck, result: Sheets) -> IncomeSheet | None:
+    """One Pendapatan… sheet, row by row as calamine yields them (no list of the rows): long
+    form when the header has Periode, else wide form. None when its header is wrong."""
+    first_column, log = sheet.start[1] if sheet.start else 0, result.log
+    rows = _counted(enumerate(calamine_rows(sheet), start=1), result)
+    header_row, header = next(((n, r) for n, r in rows if any(str(v).strip() for v in r)), (1, []))
+    positions = {}
+    for index, text in enumerate(header):
+        key = normalize_header(text)
+        if key and key not in positions:
+            positions[key] = index
+    kk_at = positions.get(normalize_header("No KK"))
+    if normalize_header("Periode") in positions:
+        long = SHEETS[INCOME]
+        missing = [c.name for c in long if c.key not in positions]
+        for name in missing:
+            log.add(Problem(title, header_row, name, _("This column is missing from the header row.")))
+        if missing:
+            return None
+        incomes = IncomeSheet(title, wide=False)
+        places = [positions[c.key] for c in long]
+        columns = {first_column + index: c.name for c, index in zip(long, places)}
+    else:
+        incomes = IncomeSheet(title, wide=True)
+        places = _month_columns(header, header_row, title, log)
+        if kk_at is None:
+            log.add(Problem(title, header_row, "No KK", _(
+                "This column is missing from the header row (a Pendapatan sheet has either the columns No KK, Periode "
+                "and Pendapatan, or No KK followed by one column per month headed YYYY-MM).")))
+        elif not places and places is not None:
+            log.add(Problem(title, header_row, "", _(
+                "No month columns: head each month's column YYYY-MM (for example 2025-03), or use the columns "
+                "Periode and Pendapatan.")))
+        if kk_at is None or not places:
+            return None
+        incomes.columns = [name for _index, name in places]
+        places = [index for index, _name in places]
+        columns = {first_column + index: name for index, name in zip(places, incomes.columns)}
+        columns[first_column + kk_at] = "No KK"
+    crowded = [name for column, name in columns.items() if column in check.crowded_columns]
+    if crowded:
+        log.add(Problem(title, 0, ", ".join(crowded), _(
+            "More than %(count)s cells of this sheet hold formulas; copy the sheet and paste it as values, then "
+            "upload again.") % {"count": format_number(MAX_FORMULAS)}))
+        return None
+    formulas = {(row, column - first_column): name for (row, column), name in
+                ((key, columns.get(key[1])) for key in check.formulas) if name}
+    reader = _read_wide_rows if incomes.wide else _read_long_rows
+    reader(rows, incomes, kk_at, places, formulas, log, result.kk_texts)
+    return incomes
+
+
+def _counted(rows, result: Sheets):
+    """The rows, counted into ``result.rows_read``; the caller's progress hears of them."""
+    for row in rows:
+        result.rows_read += 1
+        if result.progress and not result.rows_read % PROGRESS_ROWS:
+            result.progress("read", result.rows_read, None)
+        yield row
+
+
+def _month_columns(header, header_row, title, log: ProblemLog) -> list[tuple[int, str]] | None:
+    """The month columns of a wide header: (index, YYYY-MM). A header that is a date, or text
+    with a year in it, is meant for a month; one that is not a month, or a month twice, is a
+    problem (None). Other headers (a name, a note) are extra columns, ignored."""
+    found, seen, bad = [], {}, False
+    for index, value in enumerate(header):
+        text = as_text(value) if not isinstance(value, dt.date) else ""
+        if not isinstance(value, dt.date) and not re.search(r"\d{4}", text):
+            continue
+        month = _fast_month(value)
+        if month is None:
+            log.add(Problem(title, header_row, text, _(
+                "This header is not a month: write it as YYYY-MM (for example 2025-03) or as a date cell.")))
+            bad = True
+            continue
+        name = f"{month // 12:04d}-{month % 12 + 1:02d}"
+        if month in seen:
+            log.add(Problem(title, header_row, name, _("This month is already the header of column %(column)s.")
+                            % {"column": column_letters(seen[month])}))
+            bad = True
+            continue
+        seen[month] = index
+        found.append((index, name))
+    return None if bad else found
+
+
+def column_letters(index: int) -> str:
+    """0 → A, 26 → AA: a column as the spreadsheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+def _stop(log, title, number) -> None:
+    log.add(Problem(title, number, "", _("%(count)s empty rows in a row: reading this sheet stopped here.")
+                    % {"count": format_number(EMPTY_ROWS_BEFORE_STOP)}, warning=True))
+
+
+def _read_long_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, result_kks):
+    empty_run = 0
+    for number, values in rows:
+        kk, period, amount = (_cell(values, index) for index in places)
+        if kk is None and period is None and amount is None:
+            empty_run += 1
+            if empty_run >= EMPTY_ROWS_BEFORE_STOP:
+                _stop(log, incomes.title, number)
+                break
+            continue
+        empty_run = 0
+        if formulas and _has_formula(incomes.title, number, places, formulas, log):
+            continue
+        incomes.numbers.append(number)
+        incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
+        incomes.add(len(incomes.numbers) - 1, 0, period, amount)
+
+
+def _read_wide_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, result_kks):
+    """One family a row; an empty cell is no reading, a 0 a reading of 0. ``result_kks``: one
+    string per KK over all the sheets (a family is on each year's sheet)."""
+    empty_run, wanted = 0, [kk_at, *places]
+    months = [_fast_month(name) for name in incomes.columns]
+    for number, values in rows:
+        width = len(values)
+        kk = _cell(values, kk_at)
+        filled = [(column, values[index]) for column, index in enumerate(places)
+                  if index < width and not _empty(values[index])]
+        if kk is None and not filled:
+            empty_run += 1
+            if empty_run >= EMPTY_ROWS_BEFORE_STOP:
+                _stop(log, incomes.title, number)
+                break
+            continue
+        empty_run = 0
+        if formulas and _has_formula(incomes.title, number, wanted, formulas, log):
+            continue
+        incomes.numbers.append(number)
+        incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
+        row = len(incomes.numbers) - 1
+        for column, value in filled:
+            incomes.add(row, column, None, value.strip() if isinstance(value, str) else value, month=months[column])
+
+
+def _has_formula(title, number, places, formulas, log) -> bool:
+    bad = [formulas[(number, index)] for index in places if (number, index) in formulas]
+    for name in bad:
+        log.add(Problem(title, number, name, _("Contains a formula; copy and paste it as a value.")))
+    return bool(bad)
 
 
 @contextmanager
@@ -255,10 +542,11 @@ def _read_sheet(sheet, sheet_name, columns, check: SheetCheck, log: ProblemLog) 
             "More than %(count)s cells of this sheet hold formulas; copy the sheet and paste it as values, then "
             "upload again.") % {"count": format_number(MAX_FORMULAS)}))
         return []
-    result, empty_run = [], 0
+    result, empty_run, row_type = [], 0, _row_type(columns)
+    places = [positions.get(c.key) for c in columns]
     for number, values in rows:
-        picked = {c.name: _cell(values, positions.get(c.key)) for c in columns}
-        if all(v is None or v == "" for v in picked.values()):
+        picked = row_type(_cell(values, index) for index in places)
+        if all(v is None or v == "" for v in picked):
             empty_run += 1
             if empty_run >= EMPTY_ROWS_BEFORE_STOP:
                 log.add(
@@ -274,6 +562,24 @@ def _read_sheet(sheet, sheet_name, columns, check: SheetCheck, log: ProblemLog) 
         if not bad:
             result.append((number, picked))
     return result
+
+
+class Row(tuple):
+    """A row's values by column name (``row["No KK"]``), as a dict would give them in a
+    quarter of a dict's memory: a subclass per sheet holds the names (``_row_type``)."""
+
+    __slots__ = ()
+    names: dict[str, int] = {}
+
+    def __getitem__(self, name):
+        return tuple.__getitem__(self, self.names[name])
+
+    def keys(self):  # so that {**row} makes a dict of it
+        return self.names.keys()
+
+
+def _row_type(columns) -> type:
+    return type("Row", (Row,), {"__slots__": (), "names": {c.name: index for index, c in enumerate(columns)}})
 
 
 def _cell(values, index):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from households.xlsx_limits import (
     MAX_CELL_ELEMENTS, MAX_CELLS, MAX_FORMULAS, MAX_ROWS, MAX_SHARED_STRINGS, MAX_SHEET_CELLS, MAX_TEXT_BYTES,
-    MAX_VALUES, MB, SheetCheck, WorkbookError, not_readable, password_protected,
+    MB, SheetCheck, count_values, is_income_title, WorkbookError, not_readable, password_protected,
 )
 from uppka.formats import format_number
 
@@ -174,7 +174,7 @@ def _check_biff(stream: bytes) -> dict[str, SheetCheck]:
 
 class _Budget:
     def __init__(self):
-        self.cells = self.values = self.elements = 0
+        self.cells = self.values = self.elements = self.records = 0
         self.scanned = 0  # record bytes read over all sheets
 
 
@@ -252,6 +252,7 @@ def _dimensions(data: bytes, title: str):
 def _check_sheet(stream, position, title, strings, budget: _Budget, text_room) -> SheetCheck:
     """One sheet's substream, from its BOF to its EOF."""
     check = SheetCheck()
+    income = is_income_title(title)
     rows: set[int] = set()
     box = [None, -1, None, -1]  # top, bottom, left, right
     records = _records(stream, position)
@@ -260,10 +261,7 @@ def _check_sheet(stream, position, title, strings, budget: _Budget, text_room) -
         raise not_readable()
 
     def value(row, column, text=0):
-        budget.values += 1
-        if budget.values > MAX_VALUES:
-            raise WorkbookError(_("The workbook holds more than %(count)s cells with values. Split it into several "
-                                  "workbooks.") % {"count": format_number(MAX_VALUES)})
+        count_values(budget, 1, income=income)
         text_room[0] -= text
         if text_room[0] < 0:
             raise WorkbookError(_("The workbook's cells hold more than %(size)s MB of values (each copy of a repeated "

@@ -12,9 +12,10 @@ from groups.models import GroupType, Kelurahan, Opd
 from households.models import (
     CAPITAL_SOURCES, CHANNELS, BusinessField, GroupProfile, IncomeReading, KbMethod, KbReason, KbStatus, Meeting, MeetingMode, Membership,
 )
-from households.workbook import SHEETS, Problem, calamine_errors, calamine_rows, normalize_header, open_calamine
+from households.workbook import MONTH_HEADER, SHEETS, Problem, calamine_errors, calamine_rows, normalize_header, open_calamine
 from households.xlsx_limits import WorkbookError, check_workbook
 from uppka.formats import format_number
+from uppka.months import this_month
 from uppka.scratch import xlsx_workbook
 
 TEXT_COLUMNS = {"No KK", "NIK Kepala Keluarga", "Kode Kelompok", "Kode Kelurahan", "Kode OPD", "Periode",
@@ -26,13 +27,14 @@ EXAMPLES = {
     "Kelompok": ["KWT-0001", "KWT Melati", "KWT", "DISTAN", "73.73.01.1001", "2021-02-05", "sayur organik", ""],
     "Keluarga": ["7373010502210001", "7373015506800001", "Sitti Aminah", "73.73.01.1001", "Jl. Andi Djemma 5", 4,
                  "SUNTIK", "KWT-0001", "2021-03-01", ""],
-    "Pendapatan": ["7373010502210001", "2021-02", 1250000],
+    "Pendapatan": ["7373010502210001", 1250000, "", 0],
     "Pertemuan": ["KWT-0001", "2021-03-10", "Tatap Muka", "Pengolahan sayur organik"],
     "Kehadiran": ["KWT-0001", "2021-03-10", "7373010502210001"],
     "Status KB": ["7373010502210001", "2021-03", "TIDAK", "HAMIL"],
     "Data Kelompok": ["2022", "KWT-0001", "12/SK/UPPKA/2021", "2021-02-10", "7373010502210001", "", "", "OLAHAN_PANGAN",
                       "keripik sayur", 2500000, 0, 5000000, 0, 0, 0, "PASAR_LOKAL, ONLINE", 1250000],
 }
+INCOME_EXAMPLE_HEADER = ["No KK", "2021-02", "2021-03", "2021-04"]
 ERROR_HEADER = "Kesalahan"
 
 
@@ -50,6 +52,9 @@ def _book(out):
             "date": book.add_format({"num_format": "yyyy-mm-dd"}),
             "bold": book.add_format({"bold": True}),
             "error": book.add_format({"font_color": "#C00000", "text_wrap": True}),
+            "money": book.add_format({"num_format": "#,##0"}),
+            "bad": book.add_format({"bg_color": "#F4CCCC", "num_format": "yyyy-mm-dd"}),
+            "bad_text": book.add_format({"bg_color": "#F4CCCC", "num_format": "@"}),
         }
 
 
@@ -68,11 +73,36 @@ def _data_sheet(book, formats, name):
     return sheet, columns
 
 
+def _income_sheet(book, formats, title, months: list[dt.date]):
+    """A Pendapatan sheet in the wide form: No KK (as text), then one column per month,
+    headed YYYY-MM as text (typed, Excel would turn it into a date; that is read too)."""
+    sheet = book.add_worksheet(title)
+    sheet.set_column(0, 0, 22, formats["text"])
+    sheet.set_column(1, max(len(months), 1), 12, formats["money"])
+    sheet.write_string(0, 0, "No KK", formats["head"])
+    for index, month in enumerate(months, start=1):
+        sheet.write_string(0, index, f"{month:%Y-%m}", formats["head"])
+    sheet.freeze_panes(1, 1)
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    return sheet
+
+
+def _months_from(first: dt.date, count: int) -> list[dt.date]:
+    return [dt.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(count)]
+
+
 def write_template(out) -> None:
     """Blank data sheets (KK and NIK columns formatted as text, so Excel keeps all 16 digits)
-    and a Petunjuk sheet with an example row per sheet and the allowed values."""
+    and a Petunjuk sheet with an example row per sheet and the allowed values. Pendapatan is
+    in the wide form, one column per month from this month on for a year."""
     with _book(out) as (book, formats):
         for name in SHEETS:
+            if name == "Pendapatan":
+                _income_sheet(book, formats, name, _months_from(this_month(), 12))
+                continue
             sheet, columns = _data_sheet(book, formats, name)
             codes = list(GroupType.objects.order_by("code").values_list("code", flat=True))
             for column, values in (("Metode KB", KbMethod.values), ("Cara", list(MODE_NAMES.values())),
@@ -101,7 +131,12 @@ def write_template(out) -> None:
             ("Daftar pilihan", "Kolom Jenis Kelompok, Metode KB, Cara dan Alasan punya daftar pilihan. LibreOffice yang "
                  "menyimpan sebagai .xlsx hanya mempertahankannya sampai 1.000 baris di bawah baris terakhir yang terisi; "
                  "simpan sebagai .ods agar tetap ada di semua baris. Isinya tetap diperiksa saat impor."),
-            ("", "Periode: TTTT-BB. Pendapatan: Rupiah per bulan, bilangan bulat. Tanggal Keluar dan Tim Kerja boleh kosong."),
+            ("Pendapatan", "Satu baris per keluarga (No KK), satu kolom per bulan berjudul TTTT-BB (2025-03) atau sel "
+                           "tanggal. Sel kosong = tidak ada catatan; 0 = pendapatan 0. Rupiah per bulan, bilangan bulat."),
+            ("", "Tambah kolom bulan di kanan bila perlu. Semua lembar yang namanya diawali Pendapatan dibaca "
+                 "(Pendapatan 2025, Pendapatan 2026, ...); satu KK dan bulan hanya boleh ada di satu lembar."),
+            ("", "Bentuk panjang juga bisa: kolom No KK, Periode (TTTT-BB) dan Pendapatan, satu baris per bulan."),
+            ("", "Tanggal Keluar dan Tim Kerja boleh kosong."),
             ("", "Satu baris Keluarga = satu keanggotaan; KK yang sama boleh muncul di beberapa kelompok."),
             ("Register bulanan", "Lembar Pertemuan, Kehadiran dan Status KB boleh kosong atau dihapus."),
             ("", "Pertemuan: satu baris per kelompok dan tanggal; Cara: Tatap Muka atau Virtual."),
@@ -119,7 +154,8 @@ def write_template(out) -> None:
         for name, example in EXAMPLES.items():
             row += 1
             guide.write_string(row, 0, f"Contoh baris {name}", formats["bold"])
-            guide.write_row(row, 1, [c.name for c in SHEETS[name]], formats["head"])
+            headers = INCOME_EXAMPLE_HEADER if name == "Pendapatan" else [c.name for c in SHEETS[name]]
+            guide.write_row(row, 1, headers, formats["head"])
             guide.write_row(row + 1, 1, [str(v) for v in example])
             row += 2
         allowed = [
@@ -160,9 +196,10 @@ def write_error_copy(source, problems: list[Problem], out, *, total: int | None 
 
 def _write_copy(original, problems, out, total, summaries):
     titles = original.sheet_names
-    by_row = defaultdict(list)
+    by_row, by_cell = defaultdict(list), defaultdict(set)
     for problem in problems:
         by_row[(normalize_header(problem.sheet), problem.row)].append(problem.line())
+        by_cell[(normalize_header(problem.sheet), problem.row)].add(normalize_header(problem.column))
     with _book(out) as (book, formats):
         _write_problem_list(book, formats, problems, total, summaries)
         for title, name in zip(titles, _sheet_names(titles)):
@@ -170,7 +207,7 @@ def _write_copy(original, problems, out, total, summaries):
             try:
                 with calamine_errors():
                     sheet = original.get_sheet_by_name(title)
-                _copy_sheet(sheet, copy, formats, by_row, normalize_header(title), written)
+                _copy_sheet(sheet, copy, formats, by_row, normalize_header(title), written, by_cell)
             except WorkbookError:  # a value calamine refuses: the rest of the copy is still worth having
                 copy.write_string(written[0], 0, _("This sheet could not be read, so it is not copied here."),
                                   formats["error"])
@@ -197,13 +234,24 @@ def _write_problem_list(book, formats, problems, total, summaries=()):
                                      ("Peringatan: " if problem.warning else "") + problem.message])
 
 
-def _copy_sheet(sheet, copy, formats, by_row, key, written):
+def _header_key(value) -> str:
+    """A header as problems name their column: a month (a date cell, 2025-3) as YYYY-MM."""
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m}"
+    text = normalize_header(value)
+    if match := MONTH_HEADER.fullmatch(text):
+        return f"{int(match[1]):04d}-{int(match[2]):02d}"
+    return text
+
+
+def _copy_sheet(sheet, copy, formats, by_row, key, written, by_cell=None):
     """Rows as calamine gives them (from the top of the sheet, from its first used column),
-    and the problems of each row in a Kesalahan column after the last. ``written[0]`` counts
-    the rows copied (calamine converts values row by row, and may fail on one)."""
+    and the problems of each row in a Kesalahan column after the last, each cell with a
+    problem shaded. ``written[0]`` counts the rows copied (calamine converts values row by
+    row, and may fail on one)."""
     first_column = sheet.start[1] if sheet.start else 0
     width = sheet.width
-    rows, number, text_columns = iter(calamine_rows(sheet)), 0, None
+    rows, number, text_columns, headers = iter(calamine_rows(sheet)), 0, None, {}
     while True:
         with calamine_errors():  # only calamine's own failures: a full disk is not an unreadable sheet
             values = next(rows, None)
@@ -214,17 +262,37 @@ def _copy_sheet(sheet, copy, formats, by_row, key, written):
             text_columns = {first_column + i for i, value in enumerate(values) if normalize_header(value) in TEXT_KEYS}
             for column in text_columns:
                 copy.set_column(column, column, 22, formats["text"])
+            headers = {first_column + i: _header_key(value) for i, value in enumerate(values)}
+        marked = (by_cell or {}).get((key, number), ())
         for index, value in enumerate(values):
-            if value is not None and value != "":
-                column = first_column + index
-                _write_cell(copy, number - 1, column, value, formats,
-                            text=number > 1 and text_columns is not None and column in text_columns)
+            column = first_column + index
+            text = number > 1 and text_columns is not None and column in text_columns
+            if marked and headers.get(column) in marked:
+                _write_marked(copy, number - 1, column, value, formats, text=text)
+            elif value is not None and value != "":
+                _write_cell(copy, number - 1, column, value, formats, text=text)
         if number == 1:
             copy.write_string(0, first_column + max(width, 1), ERROR_HEADER, formats["head"])
         elif messages := by_row.get((key, number)):
             copy.write_string(number - 1, first_column + max(width, 1), "\n".join(messages), formats["error"])
         written[0] = number
     copy.set_column(first_column + max(width, 1), first_column + max(width, 1), 60)
+
+
+def _write_marked(sheet, row, column, value, formats, *, text):
+    """A cell with a problem, shaded (an empty one too: "Required." is about it)."""
+    shade = formats["bad_text"] if text else formats["bad"]
+    if value is None or value == "":
+        sheet.write_blank(row, column, None, shade)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        value = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        sheet.write_datetime(row, column, value, shade)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value, shade)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, column, value, shade)
+    else:
+        sheet.write_string(row, column, str(value), shade)
 
 
 def _sheet_names(titles) -> list[str]:
@@ -284,7 +352,7 @@ def write_data(out, *, groups, since: dt.date) -> None:
     meetings = Meeting.objects.filter(group__in=groups, held_on__gte=since)
     attendance = Meeting.attendees.through.objects.filter(meeting__in=meetings)
     statuses = KbStatus.objects.filter(household__memberships__group__in=groups).distinct()
-    if any(q.count() > MAX_DATA_ROWS for q in (memberships, readings, attendance, statuses)):
+    if any(q.count() > MAX_DATA_ROWS for q in (memberships, attendance, statuses)):
         raise TooManyRows
     with _book(out) as (book, formats):
         sheet, _columns = _data_sheet(book, formats, "Kelompok")
@@ -302,14 +370,30 @@ def write_data(out, *, groups, since: dt.date) -> None:
         for number, values in enumerate(rows.iterator(chunk_size=5_000), start=1):
             for column, value in enumerate(values):
                 _write_cell(sheet, number, column, value, formats)
-        sheet, _columns = _data_sheet(book, formats, "Pendapatan")
-        rows = readings.order_by("household__kk_number", "period").values_list("household__kk_number", "period", "amount")
-        for number, (kk, period, amount) in enumerate(rows.iterator(chunk_size=5_000), start=1):
-            _write_cell(sheet, number, 0, kk, formats)
-            _write_cell(sheet, number, 1, f"{period:%Y-%m}", formats)
-            _write_cell(sheet, number, 2, amount, formats)
+        _write_incomes(book, formats, readings, since)
         _write_register(book, formats, meetings, attendance, statuses)
         _write_profiles(book, formats, GroupProfile.objects.filter(group__in=groups))
+
+
+def _write_incomes(book, formats, readings, since: dt.date):
+    """The incomes in the wide form, one sheet per year (Pendapatan 2025, …): a row per family,
+    a column per month of the year (from ``since`` in its first year), an empty cell for no
+    reading. A sheet holds a million families this way; in long form, ~40,000 × 24 months."""
+    years = sorted({day.year for day in readings.dates("period", "year")})
+    if not years:
+        _income_sheet(book, formats, "Pendapatan", _months_from(max(since, this_month().replace(month=1)), 12))
+    for year in years:
+        first = since if since.year == year else dt.date(year, 1, 1)
+        months = _months_from(first, 13 - first.month)
+        sheet = _income_sheet(book, formats, f"Pendapatan {year}", months)
+        rows = readings.filter(period__year=year).order_by("household__kk_number", "period").values_list(
+            "household__kk_number", "period", "amount")
+        number, current = 0, None
+        for kk, period, amount in rows.iterator(chunk_size=5_000):
+            if kk != current:
+                number, current = number + 1, kk
+                sheet.write_string(number, 0, kk, formats["text"])
+            sheet.write_number(number, period.month - first.month + 1, amount, formats["money"])
 
 
 def _write_profiles(book, formats, profiles):

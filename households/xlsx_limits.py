@@ -29,16 +29,20 @@ MAX_ROWS = 300_000  # rows holding values, per sheet: far above any real city
 # (Keluarga, 10 columns) and a spare column. Reading costs ~130 bytes a cell all told
 # (calamine, then a dict per row), so a full sheet holds a worker at ~450 MiB.
 MAX_SHEET_CELLS = 3_300_000
-MAX_CELLS = 4_500_000  # those rectangles over the whole workbook (the error copy reads every sheet)
-# Cells holding a value, over the workbook: each costs far more than the rectangle's 32 bytes
-# (a Python value, a dict per row), so a workbook of 3.3 million values held a worker at
-# ~1 GiB for ~45 s. A city's real workbook (10,000 families, 24 months in long form) holds
-# ~800,000.
-MAX_VALUES = 2_000_000
+MAX_CELLS = 6_000_000  # those rectangles over the whole workbook (the error copy reads every sheet)
+# Cells holding a value outside the Pendapatan sheets: each costs far more than the
+# rectangle's 32 bytes (a Python value, a dict per row), so a workbook of 3.3 million values
+# held a worker at ~1 GiB for ~45 s. A city's real workbook (10,000 families) holds ~200,000.
+MAX_RECORD_VALUES = 2_000_000
+# Cells holding a value, over the workbook. An income is read into arrays (~40 bytes a
+# reading, households/workbook.py IncomeSheet), so the Pendapatan sheets may hold more: 100,000
+# families × 24 months in the wide form written by the data download is ~3.6 million values in all
+# (its Keluarga sheet ~1 million); 100,000 × 24 new imports at a 485 MiB peak (docs/bench.txt).
+MAX_VALUES = 5_000_000
 # Every <c> element, empty ones too (calamine skips them, the scan still reads them): a
 # million rows of empty cells took a worker 70 s to read. Excel writes an empty one for
 # each individually formatted cell.
-MAX_CELL_ELEMENTS = 5_000_000
+MAX_CELL_ELEMENTS = 6_000_000  # the data download of 100,000 families × 24 months writes ~4 million
 MAX_TEXT_BYTES = 150 * MB  # bytes of cell values, each copy of a shared text counted again
 MAX_SHARED_STRINGS = 2_000_000  # different texts in the shared table
 MAX_FORMULAS = 1_000  # formula cells remembered per sheet; beyond, the columns are named instead
@@ -56,6 +60,25 @@ XML_SUFFIXES = (".xml", ".rels")
 
 class WorkbookError(Exception):
     """The file cannot be read as an import workbook at all."""
+
+
+def is_income_title(title) -> bool:
+    """A Pendapatan… sheet (households/workbook.py reads every one, into arrays)."""
+    return "".join(str(title or "").split()).replace("_", "").lower().startswith("pendapatan")
+
+
+def count_values(budget, copies: int, *, income: bool) -> None:
+    """Count ``copies`` values of a sheet into ``budget`` (``values`` and ``records``,
+    those outside Pendapatan sheets); WorkbookError beyond MAX_VALUES or MAX_RECORD_VALUES."""
+    budget.values += copies
+    if not income:
+        budget.records += copies
+    if budget.records > MAX_RECORD_VALUES:
+        raise WorkbookError(_("The workbook holds more than %(count)s cells with values outside its Pendapatan "
+                              "sheets. Split it into several workbooks.") % {"count": format_number(MAX_RECORD_VALUES)})
+    if budget.values > MAX_VALUES:
+        raise WorkbookError(_("The workbook holds more than %(count)s cells with values. Split it into several "
+                              "workbooks.") % {"count": format_number(MAX_VALUES)})
 
 
 def not_readable() -> WorkbookError:
@@ -201,6 +224,7 @@ class _Budget:
     text: int = 0
     elements: int = 0  # <c> elements, with or without a value
     values: int = 0  # cells with a value
+    records: int = 0  # of those, outside the Pendapatan sheets
 
 
 def _scan(archive, parts, part, *, budget, strings, names=None, collect=None):
@@ -282,11 +306,12 @@ class _Scanner(ExpatScan):
         "where", "collect", "budget", "text_room", "strings", "string_table", "collected", "check", "parser",
         "depth", "starts", "watched", "watch", "in_data", "in_value", "text", "row", "column", "cell_depth",
         "cell_row", "cell_column", "cell_type", "valued", "counted_row", "rows", "top", "bottom", "left", "right",
-        "value_start", "columns", "digits", "digits_row",
+        "value_start", "columns", "digits", "digits_row", "income",
     )
 
     def __init__(self, where, *, collect, budget, strings, string_table):
         self.where, self.collect, self.budget = where, collect, budget
+        self.income = is_income_title(where)
         self.text_room = MAX_TEXT_BYTES - budget.text  # value bytes the workbook may still hold
         self.strings, self.string_table = strings, string_table  # the table's sizes; filled when scanning it
         self.collected = []
@@ -344,10 +369,7 @@ class _Scanner(ExpatScan):
                 return  # not in a cell: calamine does not read it
             if not self.valued:
                 self.valued = True
-                self.budget.values += 1
-                if self.budget.values > MAX_VALUES:
-                    raise WorkbookError(_("The workbook holds more than %(count)s cells with values. Split it into "
-                                          "several workbooks.") % {"count": format_number(MAX_VALUES)})
+                count_values(self.budget, 1, income=self.income)
                 row, column = self.cell_row, self.cell_column
                 if row != self.counted_row:
                     self._count_row(row)

@@ -492,9 +492,11 @@ def test_data_download_round_trips_through_a_spreadsheet(client, dppkb_user, mem
     path.write_bytes(b"".join(job_file(client, client.get("/impor/data.xlsx")).streaming_content))
     assert run(path, "--dry-run")[1].count(" 0 ") >= 8  # unchanged: nothing new, nothing changed
     book = openpyxl.load_workbook(path)
-    sheet = book["Pendapatan"]
+    sheet = book[f"Pendapatan {last.year}"]  # the wide form, a sheet per year
     assert sheet.cell(row=2, column=1).value == member_a.household.kk_number
-    sheet.cell(row=2, column=3, value=1_100_000)  # edited in a spreadsheet
+    column = [c.value for c in sheet[1]].index(f"{last:%Y-%m}") + 1
+    assert sheet.cell(row=2, column=column).value == 1_000_000
+    sheet.cell(row=2, column=column, value=1_100_000)  # edited in a spreadsheet
     book.save(path)
     status, out, err = run(path)
     assert status == 0, err

@@ -1,5 +1,6 @@
 """Property-based tests: whatever the input, the parsers give a value or a ValidationError."""
 
+import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -81,10 +82,17 @@ def sheet_rows(sheet):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(groups=sheet_rows("Kelompok"), families=sheet_rows("Keluarga"), incomes=sheet_rows("Pendapatan"))
 def test_checking_any_workbook_rows_reports_problems_instead_of_crashing(group_a, groups, families, incomes):
-    sheets = workbook.Sheets(rows={"Kelompok": groups, "Keluarga": families, "Pendapatan": incomes})
+    long, wide = workbook.IncomeSheet("Pendapatan", wide=False), workbook.IncomeSheet("Pendapatan 2024", wide=True)
+    wide.columns = ["2024-02"]
+    for number, values in incomes:  # the same cells in each form, as the reader would keep them
+        for sheet, period, month in ((long, values["Periode"], None), (wide, None, workbook.month_number(dt.date(2024, 2, 1)))):
+            sheet.numbers.append(number)
+            sheet.kks.append(values["No KK"])
+            sheet.add(len(sheet.numbers) - 1, 0, period, values["Pendapatan"], month=month)
+    sheets = workbook.Sheets(rows={"Kelompok": groups, "Keluarga": families}, incomes=[long, wide])
     plan = plan_import(sheets)
     for problem in plan.problems:
-        assert problem.sheet in workbook.SHEETS and problem.message
+        assert workbook.sheet_rank(problem.sheet) < len(workbook.SHEETS) and problem.message
 
 
 @given(st.binary(max_size=2000))

@@ -26,6 +26,7 @@ class Command(BaseCommand):
         except WorkbookError as e:
             raise CommandError(f"{options['file']}: {e}") from e
         plan = plan_import(sheets, user=None)
+        del sheets  # the plan holds what it needs: let the rows go before writing
         for line in plan.summaries:  # a cause shared by a whole column: it names its sheet and column
             self.stderr.write(line.message)
         for problem in plan.problems:
