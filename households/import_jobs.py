@@ -47,14 +47,13 @@ def _plan(job, token):
         raise JobRefused(_("The uploaded file is no longer here (uploads are kept a day). Upload it again."))
     progress.stage("read")
     try:
-        sheets = read_workbook(path)
+        sheets = read_workbook(path, progress=progress.report)
     except WorkbookError as e:
         imports.discard(token)
         raise JobRefused(str(e)) from e
-    progress.stage("check")
-    plan = plan_import(sheets, user=job.owner)
+    plan = plan_import(sheets, user=job.owner, progress=progress.report)
     imports.save_problems(token, plan.log)
-    return plan
+    return plan  # the rows read go with this frame: the writing does not carry them
 
 
 def _outcome(plan, token, *, applied) -> dict:
@@ -67,7 +66,7 @@ def _apply(job, plan, token) -> dict:
     progress.stage("write", total=sum(v for k, v in plan.counts().items() if k != "unchanged"))
     try:
         with transaction.atomic():
-            apply_plan(plan, user=job.owner)
+            apply_plan(plan, user=job.owner, progress=progress.report)
             if not complete(job.pk, result):
                 raise _Abandoned
     except _Abandoned as e:  # the job was failed meanwhile (its worker thought dead): nothing is kept

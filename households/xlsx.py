@@ -14,6 +14,7 @@ from households.models import (
 )
 from households.workbook import MONTH_HEADER, SHEETS, Problem, calamine_errors, calamine_rows, normalize_header, open_calamine
 from households.xlsx_limits import WorkbookError, check_workbook
+from uppka import progress
 from uppka.formats import format_number
 from uppka.months import this_month
 from uppka.scratch import xlsx_workbook
@@ -354,6 +355,7 @@ def write_data(out, *, groups, since: dt.date) -> None:
     statuses = KbStatus.objects.filter(household__memberships__group__in=groups).distinct()
     if any(q.count() > MAX_DATA_ROWS for q in (memberships, attendance, statuses)):
         raise TooManyRows
+    progress.stage("rows")
     with _book(out) as (book, formats):
         sheet, _columns = _data_sheet(book, formats, "Kelompok")
         rows = groups.order_by("code").values_list(
@@ -367,7 +369,7 @@ def write_data(out, *, groups, since: dt.date) -> None:
             "household__kk_number", "household__head_nik", "household__head_name", "household__kelurahan__code",
             "household__address", "household__family_size", "household__kb_method", "group__code", "joined_on", "left_on",
         )
-        for number, values in enumerate(rows.iterator(chunk_size=5_000), start=1):
+        for number, values in enumerate(progress.counted(rows.iterator(chunk_size=5_000)), start=1):
             for column, value in enumerate(values):
                 _write_cell(sheet, number, column, value, formats)
         _write_incomes(book, formats, readings, since)
@@ -389,7 +391,7 @@ def _write_incomes(book, formats, readings, since: dt.date):
         rows = readings.filter(period__year=year).order_by("household__kk_number", "period").values_list(
             "household__kk_number", "period", "amount")
         number, current = 0, None
-        for kk, period, amount in rows.iterator(chunk_size=5_000):
+        for kk, period, amount in progress.counted(rows.iterator(chunk_size=5_000)):
             if kk != current:
                 number, current = number + 1, kk
                 sheet.write_string(number, 0, kk, formats["text"])
@@ -405,7 +407,7 @@ def _write_profiles(book, formats, profiles):
         "treasurer__kk_number", "business_field", "products", *capital, *(field for _c, field, _l in CHANNELS),
         "turnover",
     )
-    for number, row in enumerate(rows.iterator(chunk_size=5_000), start=1):
+    for number, row in enumerate(progress.counted(rows.iterator(chunk_size=5_000)), start=1):
         head, money, sells, turnover = row[:9], row[9:9 + len(capital)], row[9 + len(capital):-1], row[-1]
         channels = ", ".join(code for (code, _field, _label), on in zip(CHANNELS, sells) if on)
         for column, value in enumerate([*head, *money, channels, turnover]):
@@ -416,17 +418,17 @@ def _write_register(book, formats, meetings, attendance, statuses):
     """The sheets of SPEC section 8 in the import layout."""
     sheet, _columns = _data_sheet(book, formats, "Pertemuan")
     rows = meetings.order_by("group__code", "held_on").values_list("group__code", "held_on", "mode", "topic")
-    for number, (code, day, mode, topic) in enumerate(rows.iterator(chunk_size=5_000), start=1):
+    for number, (code, day, mode, topic) in enumerate(progress.counted(rows.iterator(chunk_size=5_000)), start=1):
         for column, value in enumerate([code, day, MODE_NAMES.get(mode, mode), topic]):
             _write_cell(sheet, number, column, value, formats)
     sheet, _columns = _data_sheet(book, formats, "Kehadiran")
     rows = attendance.order_by("meeting__group__code", "meeting__held_on", "household__kk_number").values_list(
         "meeting__group__code", "meeting__held_on", "household__kk_number")
-    for number, values in enumerate(rows.iterator(chunk_size=5_000), start=1):
+    for number, values in enumerate(progress.counted(rows.iterator(chunk_size=5_000)), start=1):
         for column, value in enumerate(values):
             _write_cell(sheet, number, column, value, formats)
     sheet, _columns = _data_sheet(book, formats, "Status KB")
     rows = statuses.order_by("household__kk_number", "period").values_list("household__kk_number", "period", "method", "reason")
-    for number, (kk, period, method, reason) in enumerate(rows.iterator(chunk_size=5_000), start=1):
+    for number, (kk, period, method, reason) in enumerate(progress.counted(rows.iterator(chunk_size=5_000)), start=1):
         for column, value in enumerate([kk, f"{period:%Y-%m}", method, reason]):
             _write_cell(sheet, number, column, value, formats)

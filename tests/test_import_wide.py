@@ -14,6 +14,7 @@ from households.workbook import read_workbook
 from households.xlsx import write_error_copy
 from households.xlsx_limits import WorkbookError
 from tests.factories import make_reading
+from tests.jobs_util import followed
 from tests.test_import import FAMILIES, FAMILY_HEADER, GROUP, GROUP_HEADER, INCOME_HEADER, KK1, KK2, counts, run
 from uppka.months import month_before, this_month
 
@@ -137,7 +138,7 @@ def test_data_download_is_wide_one_sheet_a_year_and_imports_back_as_a_no_op(clie
     make_reading(member_a.household, year_ago, 0)
     client.force_login(dppkb_user)
     path = tmp_path / "data.xlsx"
-    path.write_bytes(b"".join(client.get("/impor/data.xlsx").streaming_content))
+    path.write_bytes(b"".join(followed(client.get("/impor/data.xlsx")).streaming_content))
     workbook = openpyxl.load_workbook(path)
     assert [t for t in workbook.sheetnames if t.startswith("Pendapatan")] == [
         f"Pendapatan {year}" for year in sorted({year_ago.year, last.year})]
