@@ -77,6 +77,8 @@ bench: setup
 		test -f var/bench-wide-100000.xlsx || DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_wide $(BIN)/python manage.py bench_import \
 			var/bench-wide-100000.xlsx --write-wide 100000 || exit 1; \
 		DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_wide $(BIN)/python manage.py bench_import var/bench-wide-100000.xlsx || exit 1; \
+		dropdb -h 127.0.0.1 -U postgres --if-exists $(BENCH_DB)_wjob && createdb -h 127.0.0.1 -U postgres $(BENCH_DB)_wjob; \
+		DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_wjob $(BIN)/python manage.py bench_import var/bench-wide-100000.xlsx --job || exit 1; \
 	else echo "PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL figures skipped."; fi
 
 # The optional big run: PostgreSQL with 1,000,000 households (seeding takes about 6 minutes
