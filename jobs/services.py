@@ -5,6 +5,7 @@ plan does it, as in a request), so a job can never show more than its owner may 
 """
 
 import datetime as dt
+import json
 import os
 import secrets
 from pathlib import Path
@@ -64,7 +65,7 @@ def retry(job: Job) -> Job:
 def owned(user, pk: int) -> Job:
     """The user's own job, or 404 (whoever else asks: DPPKB sees no one's files either)."""
     fail_stale()
-    return get_object_or_404(Job, pk=pk, owner=user)
+    return with_live_progress(get_object_or_404(Job, pk=pk, owner=user))
 
 
 def fail_stale() -> int:
@@ -90,6 +91,30 @@ def fail_stale() -> int:
 
 def beat_file(job_id: int) -> Path:
     return job_dir() / f"{job_id}.beat"
+
+
+def progress_file(job_id: int) -> Path:
+    return job_dir() / f"{job_id}.progress"
+
+
+def write_progress_file(job_id: int, stage: str, done: int, total: int | None) -> None:
+    """The progress of work inside a transaction (an import's writing), where the job's row
+    cannot show it before the commit: beside the job files, replaced whole."""
+    path = progress_file(job_id)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps([stage[:40], int(done), None if total is None else int(total)]), encoding="utf-8")
+    os.replace(part, path)
+
+
+def with_live_progress(job: Job) -> Job:
+    """The job, with the progress its worker wrote beside the files while the row could not
+    take it (a running import's writing)."""
+    if job.status == Job.Status.RUNNING:
+        try:
+            job.stage, job.done, job.total = json.loads(progress_file(job.pk).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            pass
+    return job
 
 
 def _beat_since(job_id: int, limit) -> bool:

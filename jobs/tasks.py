@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from jobs.models import Job
-from jobs.services import HEARTBEAT_SECONDS, beat_file
+from jobs.services import HEARTBEAT_SECONDS, beat_file, progress_file, write_progress_file
 from uppka import progress
 
 try:  # Django 6 has the tasks framework built in; 5.2 takes the backport
@@ -65,6 +65,7 @@ def run_job(job_id: int) -> None:
         complete(job_id, result)
     finally:
         beat.stop()
+        progress_file(job_id).unlink(missing_ok=True)
 
 
 def complete(job_id: int, result: dict) -> bool:
@@ -81,7 +82,8 @@ def _end(job_id, status, **fields) -> bool:
 
 def _reporter(job_id):
     def report(stage, done, total):
-        if connection.in_atomic_block:  # it would only show when the work commits
+        if connection.in_atomic_block:  # in the database it would only show when the work commits
+            write_progress_file(job_id, stage, done, total)
             return
         try:
             Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from jobs import services
 from jobs.models import Job
+from uppka.formats import format_number
 
 JOBS_PER_PAGE = 20
 # What a finished job's page shows beyond the file: ``context(request, job) -> dict`` for
@@ -23,12 +24,22 @@ RESULT_PAGES = {
 }
 
 
-def stage_label(job: Job) -> str:
-    labels = {"read": _("Reading the file"), "check": _("Checking the rows"), "write": _("Saving"),
-              "query": _("Counting the figures"), "rows": _("Writing the workbook")}
+def progress_text(job: Job) -> str:
+    """What the job is doing, in the user's words, with its count where it has one."""
     if job.status == Job.Status.QUEUED:
         return _("Waiting for a worker")
-    return labels.get(job.stage, _("Working"))
+    done, total = format_number(job.done), format_number(job.total or 0)
+    if job.stage == "read":
+        return _("Reading the file: %(done)s rows") % {"done": done} if job.done else _("Reading the file")
+    if job.stage == "check":
+        return _("Checking the rows: step %(done)s of %(total)s") % {"done": done, "total": total} if job.total else _("Checking the rows")
+    if job.stage == "write":
+        return _("Saving: %(done)s of %(total)s incomes") % {"done": done, "total": total} if job.total else _("Saving")
+    if job.stage == "query":
+        return _("Counting the figures")
+    if job.stage == "rows":
+        return _("Writing the workbook: %(done)s rows") % {"done": done} if job.done else _("Writing the workbook")
+    return _("Working")
 
 
 @login_required
@@ -43,7 +54,7 @@ def job_list(request):
 @login_required
 def detail(request, pk):
     job = services.owned(request.user, pk)
-    context = {"job": job, "stage": stage_label(job)}
+    context = {"job": job, "progress": progress_text(job)}
     if job.status == Job.Status.DONE and job.kind in RESULT_PAGES:
         context.update(import_string(RESULT_PAGES[job.kind])(request, job))
     return render(request, "jobs/detail.html", context)
@@ -54,8 +65,7 @@ def detail(request, pk):
 def status(request, pk):
     """What the page polls: the state and progress, nothing personal."""
     job = services.owned(request.user, pk)
-    return JsonResponse({"status": job.status, "ended": job.ended, "stage": stage_label(job),
-                         "done": job.done, "total": job.total, "percent": job.percent})
+    return JsonResponse({"status": job.status, "ended": job.ended, "text": progress_text(job), "percent": job.percent})
 
 
 @login_required

@@ -343,7 +343,7 @@ def test_a_job_page_follows_the_progress_then_offers_the_file(
     job = Job.objects.get()
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, stage="rows", done=600, total=1200,
                                          beat=timezone.now())
-    expect(page.get_by_text("Menulis buku kerja — 600 / 1.200")).to_be_visible()
+    expect(page.get_by_text("Menulis buku kerja: 600 baris")).to_be_visible()
     assert page.locator("#job-bar").evaluate("bar => bar.value") == 50
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
     run_job.call(job.pk)

@@ -13,6 +13,7 @@ from households.models import Household
 from jobs import services
 from jobs.models import Job
 from jobs.retention import purge_expired
+from jobs.services import write_progress_file
 from jobs.tasks import run_job
 from tests.jobs_util import job_of
 from tests.test_import import upload, wb  # noqa: F401 (wb: a fixture)
@@ -62,9 +63,13 @@ def test_a_waiting_job_polls_its_progress_and_nothing_personal(client, opd_user,
     job = job_of(client.get("/reports/export.xlsx"))
     page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert 'data-status-url="/pekerjaan/' in page and "js/job.js" in page and "Menunggu giliran" in page
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, stage="check", done=250, total=1000, beat=timezone.now())
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, stage="rows", done=2500, total=10000, beat=timezone.now())
     state = client.get(f"/pekerjaan/{job.pk}/status/").json()
-    assert state == {"status": "running", "ended": False, "stage": "Memeriksa baris", "done": 250, "total": 1000, "percent": 25}
+    assert state == {"status": "running", "ended": False, "text": "Menulis buku kerja: 2.500 baris", "percent": 25}
+    # An import's writing, inside its transaction, tells its progress beside the job files.
+    write_progress_file(job.pk, "write", 1_200_000, 2_400_000)
+    state = client.get(f"/pekerjaan/{job.pk}/status/").json()
+    assert state["text"] == "Menyimpan: 1.200.000 dari 2.400.000 pendapatan" and state["percent"] == 50
 
 
 @pytest.mark.django_db

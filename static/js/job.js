@@ -8,17 +8,10 @@
   var url = box.getAttribute("data-status-url");
   var bar = document.getElementById("job-bar");
   var stage = document.getElementById("job-stage");
-  var format = new Intl.NumberFormat(document.documentElement.lang || "id");
   var delay = 1000;
 
   function show(state) {
-    var text = state.stage;
-    if (state.total) {
-      text += " — " + format.format(state.done) + " / " + format.format(state.total);
-    } else if (state.done) {
-      text += " — " + format.format(state.done);
-    }
-    if (stage.textContent !== text) { stage.textContent = text; }
+    if (stage.textContent !== state.text) { stage.textContent = state.text; }
     if (state.percent === null || state.percent === undefined) {
       bar.removeAttribute("value");
     } else {
