@@ -63,7 +63,7 @@ def _outcome(plan, token, *, applied) -> dict:
 
 def _apply(job, plan, token) -> dict:
     result = _outcome(plan, token, applied=True)
-    progress.stage("write", total=sum(v for k, v in plan.counts().items() if k != "unchanged"))
+    progress.stage("write")  # the writer counts the incomes it saves (apply_plan's progress)
     try:
         with transaction.atomic():
             apply_plan(plan, user=job.owner, progress=progress.report)
