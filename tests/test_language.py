@@ -16,7 +16,7 @@ from tests.test_permissions import MATRIX, PERSONAS
 ISO_DATE = re.compile(r"(?<![\d/.-])\d{4}-\d{2}(?:-\d{2})?(?![\d-])")
 ENGLISH = re.compile(
     r"\b(workbook|household|households|income|incomes|before|after|group|groups|month|save|download|"
-    r"member|members|report|problem|the|and|of|with|none|yes|no)\b",  # "target" is Indonesian too
+    r"member|members|report|problem|the|and|of|with|none|yes|no(?!\s+KK))\b",  # "target" is Indonesian too; "No KK" a column
     re.IGNORECASE,
 )
 
