@@ -111,10 +111,8 @@ def _why_not_a_number(compact: str) -> ValidationError:
 
 def parse_period(text) -> dt.date:
     """``2021-02`` (or a date) → the first day of that month; ValidationError otherwise."""
-    if isinstance(text, dt.datetime):
-        return text.date().replace(day=1)
-    if isinstance(text, dt.date):
-        return text.replace(day=1)
+    if isinstance(text, dt.date) and text.year >= 1900:  # a datetime is a date too
+        return dt.date(text.year, text.month, 1)
     match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(text or ""))
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1900:
         raise ValidationError(_("Write the month as YYYY-MM, for example 2021-02."), code="period")

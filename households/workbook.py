@@ -79,6 +79,7 @@ def normalize_header(text) -> str:
 
 
 MONTH_HEADER = re.compile(r"(\d{4})-(\d{1,2})")
+FIRST_YEAR = 1900  # no month before it is a month of income (households.parsing.parse_period)
 
 
 @dataclass(frozen=True)
@@ -224,11 +225,15 @@ class IncomeSheet:
 
 
 def _fast_month(value) -> int | None:
+    """A month cell or header read the usual way, as a month_number; None for anything else,
+    a month before FIRST_YEAR too (year 0 would break every page showing it)."""
     if isinstance(value, dt.date):  # a datetime is a date too
-        return value.year * 12 + value.month - 1
-    if isinstance(value, str) and (match := MONTH_HEADER.fullmatch(value.strip())) and 1 <= int(match[2]) <= 12:
-        return int(match[1]) * 12 + int(match[2]) - 1
-    return None
+        year, month = value.year, value.month
+    elif isinstance(value, str) and (match := MONTH_HEADER.fullmatch(value.strip())):
+        year, month = int(match[1]), int(match[2])
+    else:
+        return None
+    return year * 12 + month - 1 if year >= FIRST_YEAR and 1 <= month <= 12 else None
 
 
 def _fast_amount(value) -> int | None:
@@ -655,14 +660,10 @@ def date_cell(value, *, required: bool = True) -> dt.date | None:
 def period_cell(value) -> dt.date:
     if value is None or value == "":
         raise ValidationError(_("Required."))
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", str(value or "").strip())
-    if not match or not 1 <= int(match[2]) <= 12:
+    month = _fast_month(value)  # the one rule for a month cell, the year 1900 or later
+    if month is None:
         raise ValidationError(_("Write the period as YYYY-MM (for example 2021-02) or as a date cell."))
-    return dt.date(int(match[1]), int(match[2]), 1)
+    return month_of(month)
 
 
 def whole_number(value, *, minimum: int, maximum: int) -> int:

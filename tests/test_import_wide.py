@@ -238,3 +238,30 @@ def test_read_plan_and_apply_report_progress(tmp_path):
     assert [args for args in heard if args[0] == "check"][-1] == ("check", 8, 8)
     assert heard[-1] == ("write", 4, 4)
     assert readings() == EXPECTED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", ["0000-05", "1200-01", dt.date(1899, 12, 1)])
+@pytest.mark.parametrize("form", ["wide", "long"])
+def test_a_month_before_1900_is_no_month(tmp_path, month, form):
+    """A header or a Periode of year 0 would be saved, and break every page of that family."""
+    path = tmp_path / "tahun.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Kelompok"
+    book["Kelompok"].append(GROUP_HEADER)
+    book["Kelompok"].append(GROUP)
+    families = book.create_sheet("Keluarga")
+    families.append(FAMILY_HEADER)
+    families.append(FAMILIES[0])
+    incomes = book.create_sheet("Pendapatan")
+    if form == "wide":
+        incomes.append(["No KK", month])
+        incomes.append([KK1, 123_456])
+    else:
+        incomes.append(["No KK", "Periode", "Pendapatan"])
+        incomes.append([KK1, month, 654_321])
+    book.save(path)
+    status, _out, err = run(path)
+    where = "Pendapatan baris 1" if form == "wide" else "Pendapatan baris 2, Periode"
+    assert status == 1 and where in err, err
+    assert counts() == (0, 0, 0, 0)
