@@ -160,3 +160,21 @@ def test_my_jobs_uses_a_fixed_number_of_queries(client, opd_user, group_a, setti
         job_of(client.get(f"/reports/export.xlsx?as_of={year}-01"))
     with django_assert_max_num_queries(8):
         assert client.get("/pekerjaan/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_page_waiting_on_a_busy_sqlite_gets_a_message_not_a_server_error(client, cadre_a, monkeypatch):
+    """On SQLite a big import holds the one writer for a minute or two: a page that writes
+    meanwhile says so (503, try again), instead of a server error."""
+    from django.db import OperationalError
+
+    from households import views
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(views, "render", locked)
+    client.force_login(cadre_a)
+    response = client.get("/kader/")
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "Server sedang sibuk menyimpan" in response.content.decode()

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db import OperationalError
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -91,3 +92,22 @@ class RefuseNullCharacterMiddleware:
             message = _("The address contains a character that is not allowed.")
             return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)
+
+
+class BusyDatabaseMiddleware:
+    """SQLite has one writer: while a big import saves (a minute or two), a page that writes
+    waits out the busy timeout and then fails. It gets a page that says so, 503 with
+    Retry-After, instead of a server error. PostgreSQL never answers "database is locked"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError) and "database is locked" in str(exception):
+            response = render(request, "busy.html", status=503)
+            response["Retry-After"] = "30"
+            return response
+        return None
