@@ -14,6 +14,7 @@ from households import imports, signals
 from households.importer import apply_plan, describe, plan_import
 from households.workbook import WorkbookError, read_workbook
 from households.xlsx import TooManyRows, write_data
+from jobs.models import Job
 from jobs.services import write_file
 from jobs.tasks import JobRefused, complete
 from uppka import progress
@@ -93,13 +94,27 @@ def data_workbook(job) -> dict:
         raise JobRefused(_("Too many rows for one workbook.")) from e
 
 
+def can_retry(job) -> bool:
+    """A failed check or import can be tried again while its upload is kept."""
+    return imports.stored_path(job.params.get("token", "")) is not None
+
+
+def owned_upload(request, token: str):
+    """The upload, if this session uploaded it or the user owns a job of it (a dry run seen
+    again after the browser was closed): the path, or None."""
+    path = imports.upload_path(request, token)
+    if path is None and Job.objects.filter(owner=request.user, params__token=token).exists():
+        path = imports.stored_path(token)
+    return path
+
+
 def result_page(request, job) -> dict:
     """What the job's page shows of a finished check or import: the counts in words, the
     problems kept for the error copy, and the buttons this session may use."""
     result = job.result
     token = result.get("token", "")
     problems, total, summaries = imports.load_problems(token)
-    mine = imports.upload_path(request, token) is not None  # the upload is still here, and this session's
+    mine = owned_upload(request, token) is not None  # the upload is still here, and this user's
     return {
         "summary": describe(result.get("counts", {})), "problems": problems, "problem_count": total,
         "summaries": summaries, "token": token,

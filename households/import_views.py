@@ -14,6 +14,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from households import imports, signals
 from households.forms import ImportForm
+from households.import_jobs import owned_upload
 from households.workbook import WorkbookError
 from households.xlsx import write_error_copy, write_template
 from jobs.models import Job
@@ -48,7 +49,7 @@ def upload(request):
 def confirm(request, token):
     """Import a workbook that passed its dry run (checked again: data may have changed)."""
     _require_importer(request.user)
-    if imports.upload_path(request, token) is None:
+    if owned_upload(request, token) is None:
         raise Http404
     return _start(request, Job.Kind.IMPORT, token, request.POST.get("name", ""))
 
@@ -62,7 +63,7 @@ def _start(request, kind, token, name):
 @login_required
 def error_copy(request, token):
     _require_importer(request.user)
-    path = imports.upload_path(request, token)
+    path = owned_upload(request, token)
     if path is None:
         raise Http404
     problems, total, summaries = imports.load_problems(token)

@@ -5,7 +5,6 @@ any more (a worker killed while writing leaves a ``.part``)."""
 import time
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from jobs.models import Job
 from jobs.services import KEEP, fail_stale, job_dir
@@ -14,9 +13,7 @@ from jobs.services import KEEP, fail_stale, job_dir
 def purge_expired() -> int:
     """Delete the jobs that ended over a day ago, and every file in the job folder older than
     a day that no remaining job keeps. Returns how many files went."""
-    fail_stale()
-    Job.objects.filter(status=Job.Status.QUEUED, created__lt=timezone.now() - KEEP).update(
-        status=Job.Status.FAILED, finished=timezone.now(), message=_("No worker took this job within a day."))
+    fail_stale()  # also the jobs no worker took
     Job.objects.filter(finished__lt=timezone.now() - KEEP).delete()
     kept = {name for result in Job.objects.exclude(result={}).values_list("result", flat=True)
             if isinstance(result, dict) and (name := result.get("file"))}

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -15,12 +16,15 @@ from django.db import OperationalError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from jobs.models import Job
 
 # A running job's worker writes a heartbeat every HEARTBEAT seconds; a job not heard of for
 # STALE seconds had its worker killed (the machine restarted, memory ran out): it is failed.
 HEARTBEAT_SECONDS = 15
+NO_WORKER = dt.timedelta(hours=1)  # a job no worker took by then is failed
+WAITING_HINT = dt.timedelta(minutes=1)  # after which the page says a worker may be missing
 KEEP = dt.timedelta(days=1)
 
 
@@ -69,24 +73,44 @@ def owned(user, pk: int) -> Job:
 
 
 def fail_stale() -> int:
-    """Mark failed the running jobs whose worker stopped beating. Their work left nothing:
-    an import writes in one transaction (the database rolls it back when the worker's
-    connection goes), a workbook is moved to its name only when complete.
+    """Mark failed the running jobs whose worker stopped beating, and the jobs no worker took
+    within NO_WORKER (none is running: they would hold the user's five places for nothing).
+    Their work left nothing: an import writes in one transaction (the database rolls it back
+    when the worker's connection goes), a workbook is moved to its name only when complete.
 
     Only reads unless a job is stale: the pages that call this must not wait on SQLite's
     single writer while a job holds it. A worker beats in the database and, for when its own
     long transaction keeps SQLite's writers out, on a file in the job folder (``beat_file``)."""
-    limit = timezone.now() - stale_after()
-    candidates = Job.objects.filter(status=Job.Status.RUNNING, beat__lt=limit).values_list("pk", flat=True)[:100]
-    stale = [pk for pk in candidates if not _beat_since(pk, limit)]
-    if not stale:
+    now = timezone.now()
+    limit = now - stale_after()
+    candidates = Job.objects.filter(status=Job.Status.RUNNING, beat__lt=limit).values_list("pk", "task_id")[:100]
+    stale = {pk: task for pk, task in candidates if not _beat_since(pk, limit)}
+    waited = Job.objects.filter(status=Job.Status.QUEUED, created__lt=now - NO_WORKER).values_list("pk", flat=True)[:100]
+    if not stale and not waited:
         return 0
     try:
-        return Job.objects.filter(pk__in=stale, status=Job.Status.RUNNING, beat__lt=limit).update(
-            status=Job.Status.FAILED, finished=timezone.now(),
+        failed = Job.objects.filter(pk__in=stale, status=Job.Status.RUNNING, beat__lt=limit).update(
+            status=Job.Status.FAILED, finished=now,
             message=_("The worker stopped while this job ran (the server restarted or ran out of memory). Nothing was saved. Try again."))
+        failed += Job.objects.filter(pk__in=list(waited), status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED, finished=now,
+            message=_("No worker took this job within an hour: the background worker is not running. Tell the administrator."))
+        # The queue's own record of a killed worker's task would stay "running" for ever.
+        DBTaskResult.objects.filter(id__in=_uuids(stale.values()), status="RUNNING").update(status="FAILED", finished_at=now)
     except OperationalError:  # SQLite busy: the next look will do it
         return 0
+    return failed
+
+
+def _uuids(values) -> list[uuid.UUID]:
+    """The task ids the database queue gave (another backend's, as in tests, are no UUIDs)."""
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(value))
+        except (TypeError, ValueError):
+            pass
+    return found
 
 
 def beat_file(job_id: int) -> Path:

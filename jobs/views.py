@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,6 +17,18 @@ from jobs.models import Job
 from uppka.formats import format_number
 
 JOBS_PER_PAGE = 20
+# Whether a failed job may be tried again, where it depends on more than the job: an import
+# only while its upload is kept (a refused file is not). ``can_retry(job) -> bool``.
+RETRY_CHECKS = {
+    Job.Kind.IMPORT_CHECK: "households.import_jobs.can_retry",
+    Job.Kind.IMPORT: "households.import_jobs.can_retry",
+}
+
+
+def _can_retry(job) -> bool:
+    return job.status == Job.Status.FAILED and (job.kind not in RETRY_CHECKS or import_string(RETRY_CHECKS[job.kind])(job))
+
+
 # What a finished job's page shows beyond the file: ``context(request, job) -> dict`` for
 # its template (named by path: jobs imports neither households nor reports, they import jobs).
 RESULT_PAGES = {
@@ -27,6 +40,8 @@ RESULT_PAGES = {
 def progress_text(job: Job) -> str:
     """What the job is doing, in the user's words, with its count where it has one."""
     if job.status == Job.Status.QUEUED:
+        if job.created < timezone.now() - services.WAITING_HINT:
+            return _("Waiting for a worker. None has taken this job yet: if it stays so for minutes, the background worker is not running; tell the administrator.")
         return _("Waiting for a worker")
     done, total = format_number(job.done), format_number(job.total or 0)
     if job.stage == "read":
@@ -54,7 +69,8 @@ def job_list(request):
 @login_required
 def detail(request, pk):
     job = services.owned(request.user, pk)
-    context = {"job": job, "progress": progress_text(job)}
+    context = {"job": job, "progress": progress_text(job),
+               "can_retry": _can_retry(job)}
     if job.status == Job.Status.DONE and job.kind in RESULT_PAGES:
         context.update(import_string(RESULT_PAGES[job.kind])(request, job))
     return render(request, "jobs/detail.html", context)
@@ -82,7 +98,7 @@ def download(request, pk):
 @require_POST
 def retry(request, pk):
     job = services.owned(request.user, pk)
-    if job.status != Job.Status.FAILED:
+    if not _can_retry(job):
         return redirect(job)
     try:
         return redirect(services.retry(job))

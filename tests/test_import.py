@@ -381,17 +381,27 @@ def test_only_dppkb_downloads_data_with_whole_niks(client, opd_user):
 
 
 @pytest.mark.django_db
-def test_another_session_cannot_use_my_upload(client, dppkb_user, wb):
+def test_another_user_cannot_use_my_upload_but_i_can_after_closing_the_browser(client, dppkb_user, wb):
+    """An upload is its uploader's: another DPPKB user cannot import it or get its error copy;
+    the uploader can, from a new session (the dry run's job keeps it a day)."""
+    from django.test import Client
+
+    from tests.factories import make_user
+
     client.force_login(dppkb_user)
     response = upload(client, wb())
     token = re.search(r"/impor/([\w-]+)/terapkan/", response.content.decode())[1]
-    from django.test import Client
-
     other = Client()
-    other.force_login(dppkb_user)
+    other.force_login(make_user(role="dppkb", username="dppkb_lain"))
     assert other.post(f"/impor/{token}/terapkan/").status_code == 404
     assert other.get(f"/impor/{token}/kesalahan.xlsx").status_code == 404
     assert counts() == (0, 0, 0, 0)
+    again = Client()  # the browser closed: a new session of the same user
+    again.force_login(dppkb_user)
+    job_page = again.get(response.request["PATH_INFO"]).content.decode()
+    assert f"/impor/{token}/terapkan/" in job_page  # "Impor sekarang" is still offered
+    assert "Berhasil diimpor" in again.post(f"/impor/{token}/terapkan/", follow=True).content.decode()
+    assert counts() == (1, 2, 2, 3)
 
 
 # The upload page ---------------------------------------------------------------------

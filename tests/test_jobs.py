@@ -178,3 +178,29 @@ def test_a_page_waiting_on_a_busy_sqlite_gets_a_message_not_a_server_error(clien
     response = client.get("/kader/")
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert "Server sedang sibuk menyimpan" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_job_no_worker_takes_says_so_and_is_failed_after_an_hour(client, opd_user, group_a, settings):
+    settings.TASKS = QUEUE_ONLY  # no worker
+    client.force_login(opd_user)
+    job = job_of(client.get("/reports/export.xlsx"))
+    Job.objects.filter(pk=job.pk).update(created=timezone.now() - dt.timedelta(minutes=2))
+    assert "pekerja latar belakang tidak berjalan" in client.get(f"/pekerjaan/{job.pk}/status/").json()["text"]
+    Job.objects.filter(pk=job.pk).update(created=timezone.now() - dt.timedelta(minutes=61))
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "Tidak ada pekerja yang mengambil pekerjaan ini dalam satu jam" in html
+    assert job_of(client.get("/reports/export.xlsx")).pk != job.pk  # its place is free again
+
+
+@pytest.mark.django_db
+def test_a_refused_file_is_not_offered_again_but_another_upload_is(client, dppkb_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(dppkb_user)
+    response = client.post("/impor/", {"file": SimpleUploadedFile("rusak.xlsx", b"PK\x03\x04garbage"), "dry_run": "on"})
+    job = job_of(response)
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "bukan buku kerja" in html and "Coba lagi" not in html and "Unggah berkas lain" in html
+    assert client.post(f"/pekerjaan/{job.pk}/ulangi/").url == f"/pekerjaan/{job.pk}/"  # nothing started
+    assert Job.objects.count() == 1

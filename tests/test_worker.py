@@ -15,6 +15,8 @@ import xlsxwriter
 from django.conf import settings as django_settings
 from django.db import connection
 
+from django_tasks_db.models import DBTaskResult
+
 from households.models import Household, IncomeReading
 from jobs.models import Job
 from tests.factories import make_user, valid_nik
@@ -119,7 +121,9 @@ def test_a_real_worker_runs_a_job_and_a_killed_one_leaves_nothing(client, master
     time.sleep(2.5)  # JOB_STALE_SECONDS: no heartbeat since the kill
     page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert "Pekerja berhenti saat pekerjaan ini berjalan" in page
-    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert DBTaskResult.objects.get(id=job.task_id).status == "FAILED"  # the queue's record too, not "running" for ever
 
     # Tried again, by a new worker: imported whole.
     again = job_of(client.post(f"/pekerjaan/{job.pk}/ulangi/"))
