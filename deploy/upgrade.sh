@@ -12,12 +12,16 @@ as_app() { runuser -u uppka -- env UPPKA_ENV_FILE=/etc/uppka/env "$@"; }
 manage() { as_app "$VENV/bin/python" "$APP/manage.py" "$@"; }
 cd "$APP"
 previous=$(as_app git describe --tags --always)
-trap 'echo "Upgrade stopped. To go back: git -C $APP checkout $previous, reinstall its requirements, then deploy/manage restore the backup above." >&2' ERR
+trap 'echo "Upgrade stopped. To go back: git -C $APP checkout $previous, reinstall its requirements, deploy/manage restore the backup above, then systemctl start uppka-worker (it was stopped for the upgrade)." >&2' ERR
 
 echo "== 1. backup (on $previous)"
 manage backup
 
 echo "== 2. code: $TAG"
+# The worker first: it loads a job's code when the job starts, so code replaced under a
+# running worker could mix releases. It finishes the job in hand before it stops.
+echo "Stopping the worker (it finishes the job in hand first)…"
+systemctl stop uppka-worker
 as_app git fetch --tags --quiet
 as_app git checkout --quiet --detach "$TAG"
 as_app "$VENV/bin/pip" install --quiet --require-hashes -r requirements.txt
@@ -25,8 +29,6 @@ manage check
 
 echo "== 3. migrations to apply"
 manage migrate --plan
-echo "Stopping the worker (it finishes the job in hand first)…"
-systemctl stop uppka-worker
 manage migrate --noinput
 
 echo "== 4. static files and deployment checks"

@@ -53,7 +53,8 @@ def save_problems(token: str, log: ProblemLog) -> None:
     """The problems kept (at most MAX_PROBLEMS) and how many there were, for the error copy."""
     data = {"total": log.total, "problems": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.problems],
             "summaries": [[p.sheet, p.row, p.column, p.message, p.warning] for p in log.summaries]}
-    (_dir() / f"{token}.json").write_text(json.dumps(data), encoding="utf-8")
+    with open(os.open(_dir() / f"{token}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
+        f.write(json.dumps(data))  # names and KK numbers in the messages: the app's user only
 
 
 def load_problems(token: str) -> tuple[list[Problem], int, list[Problem]]:

@@ -256,7 +256,7 @@ def test_the_upgrade_script_backs_up_first_and_checks_before_reloading():
     script = "\n".join(line for line in (DEPLOY / "upgrade.sh").read_text().splitlines()
                        if not line.lstrip().startswith(("#", "trap", "echo")))
     subprocess.run(["bash", "-n", str(DEPLOY / "upgrade.sh")], check=True)
-    steps = ["manage backup", "git checkout", "--require-hashes", "migrate --plan", "migrate --noinput",
-             "collectstatic", "check --deploy", "systemctl reload uppka-web", "/healthz"]
+    steps = ["manage backup", "systemctl stop uppka-worker", "git checkout", "--require-hashes", "migrate --plan", "migrate --noinput",
+             "collectstatic", "check --deploy", "systemctl reload uppka-web", "systemctl start uppka-worker", "/healthz"]
     positions = [script.index(step) for step in steps]
     assert positions == sorted(positions)

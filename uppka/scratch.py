@@ -14,8 +14,9 @@ from django.conf import settings
 
 def scratch_dir() -> Path:
     """The private folder, created (mode 0700) when missing."""
+    Path(settings.IMPORT_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)  # not made as a parent (0755)
     path = Path(settings.IMPORT_DIR) / "tmp"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
     path.chmod(0o700)  # mkdir's mode passes through the umask, and an older folder keeps its own
     return path
 

@@ -76,3 +76,22 @@ document.addEventListener("click", function (event) {
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
 })();
+
+// A form that sends a file (data-busy="Mengunggah…"): once sent, its button says so and
+// is disabled, so a slow upload is not sent twice by an impatient second tap. The browser's
+// own validation runs first (a form it refuses is not marked busy).
+document.querySelectorAll("form[data-busy]").forEach(function (form) {
+  var button = form.querySelector("button[type=submit]");
+  if (!button) return;
+  var label = button.textContent;
+  form.addEventListener("submit", function () {
+    window.setTimeout(function () {  // after the browser has taken the button's own value
+      button.disabled = true;
+      button.textContent = form.dataset.busy;
+    }, 0);
+  });
+  window.addEventListener("pageshow", function () {  // back to this page: ready again
+    button.disabled = false;
+    button.textContent = label;
+  });
+});

@@ -12,7 +12,7 @@ logger = logging.getLogger("uppka.purge")
 class Command(BaseCommand):
     help = (
         "Remove what is kept only for a while: uploaded workbooks older than a day (IMPORT_DIR), finished "
-        "jobs and their files older than a day (JOB_DIR), the task queue's finished results, expired sessions. Daily from the uppka-purge timer."
+        "jobs and their files older than a day (JOB_DIR), the task queue's finished results, expired sessions. Hourly from the uppka-purge timer."
     )
 
     def handle(self, *args, **options):
