@@ -70,7 +70,7 @@ class Plan:
     groups_new: list[Group] = field(default_factory=list)
     groups_changed: list[Group] = field(default_factory=list)
     households_new: list[Household] = field(default_factory=list)
-    households_changed: list[Household] = field(default_factory=list)
+    households_changed: list = field(default_factory=list)  # _Known: made model objects when applied
     memberships_new: list[tuple[str, str, dt.date, dt.date | None]] = field(default_factory=list)  # kk, code, …
     memberships_changed: list[Membership] = field(default_factory=list)
     readings_new: "NewReadings" = field(default_factory=lambda: NewReadings())  # kk, period, amount
@@ -987,12 +987,41 @@ def _check_methods_in_force(history, households, methods, check: Checker):
             check.plan.households_changed.append(households[kk])
 
 
-def _households_by_kk(kks) -> dict[str, Household]:
+class _Known:
+    """A household already in the database, as the planner reads and changes it: its id, KK
+    and the details an import may change, in slots. A model object is about 1.4 KB, this a
+    third of it: a re-import of a city's 100,000 families holds them all at once. The rows
+    that change become model objects when the plan is applied (``_changed_households``)."""
+
+    __slots__ = ("pk", "kk_number", *HOUSEHOLD_FIELDS)
+
+    def __init__(self, pk, kk_number, *details):
+        self.pk, self.kk_number = pk, kk_number
+        for name, value in zip(HOUSEHOLD_FIELDS, details):
+            setattr(self, name, value)
+
+
+def _households_by_kk(kks) -> dict[str, "_Known"]:
     kks = list(kks)
     found = {}
     for start in range(0, len(kks), CHUNK):
-        found.update({h.kk_number: h for h in Household.objects.filter(kk_number__in=kks[start:start + CHUNK])})
+        rows = Household.objects.filter(kk_number__in=kks[start:start + CHUNK]).values_list(
+            "pk", "kk_number", *HOUSEHOLD_FIELDS)
+        found.update({row[1]: _Known(*row) for row in rows})
     return found
+
+
+def _changed_households(changed: list) -> list[Household]:
+    """The households the plan changes, as model objects with the plan's values (each once,
+    however many sheets changed it), for the update and its history."""
+    known = {h.pk: h for h in changed}
+    ids, models = list(known), []
+    for start in range(0, len(ids), CHUNK):
+        for household in Household.objects.filter(pk__in=ids[start:start + CHUNK]):
+            for name in HOUSEHOLD_FIELDS:
+                setattr(household, name, getattr(known[household.pk], name))
+            models.append(household)
+    return models
 
 
 def _visible_household_ids(scope: Scope, households: dict[str, Household]) -> set[int]:
@@ -1077,7 +1106,8 @@ def apply_plan(plan: Plan, *, user=None, progress=None) -> dict[str, int]:
     for start in range(0, len(plan.households_new), CHUNK):
         bulk_create_with_history(plan.households_new[start:start + CHUNK], Household, batch_size=CHUNK, **history)
     if plan.households_changed:
-        bulk_update_with_history(plan.households_changed, Household, HOUSEHOLD_FIELDS, batch_size=CHUNK, **history)
+        bulk_update_with_history(_changed_households(plan.households_changed), Household, HOUSEHOLD_FIELDS,
+                                 batch_size=CHUNK, **history)
     kks = {kk for kk, *_ in plan.memberships_new} | plan.readings_new.families() | {
         kk for kk, *_ in plan.statuses_new} | {kk for *_, kk in plan.attendance_new}
     ids = _ids_by_kk(kks)
