@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.conftest import missing_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,15 +25,33 @@ def scratch_database(tmp_path):
     if db["ENGINE"].endswith("sqlite3"):
         yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
         return
+    yield from _postgres_scratch(db["USER"], db["PASSWORD"], db["HOST"], db["PORT"] or 5432)
+
+
+@pytest.fixture
+def postgres_database():
+    """A fresh PostgreSQL database whatever the suite's: the suite's server, or on the SQLite
+    pass the local one (127.0.0.1:5432, user postgres), which CI starts before both passes."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        yield from _postgres_scratch(db["USER"], db["PASSWORD"], db["HOST"], db["PORT"] or 5432)
+    else:
+        yield from _postgres_scratch("postgres", "", "127.0.0.1", 5432)
+
+
+def _postgres_scratch(user, password, host, port):
     import psycopg2
 
     name = f"uppka_backup_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(dbname="postgres", user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432, password=db["PASSWORD"])
+    try:
+        admin = psycopg2.connect(dbname="postgres", user=user, host=host, port=port, password=password)
+    except psycopg2.OperationalError:
+        missing_tool(f"PostgreSQL is not reachable on {host}:{port}")
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
     try:
-        user = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        yield f"postgres://{user}@{db['HOST']}:{db['PORT'] or 5432}/{name}"
+        credentials = user + (f":{password}" if password else "")
+        yield f"postgres://{credentials}@{host}:{port}/{name}"
     finally:
         cursor = admin.cursor()
         # The restore leaves <name>_before_<time> (the database as it was) beside it.
@@ -236,16 +256,11 @@ def test_restore_refuses_a_backup_from_a_newer_release(scratch_database, tmp_pat
     assert readings_total(scratch_database) == changed != before
 
 
-def postgres_only():
-    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        pytest.skip("PostgreSQL only (DATABASE_URL=postgres://…)")
-
-
 @pytest.mark.django_db
-def test_postgres_restore_refuses_while_the_app_holds_connections(scratch_database, tmp_path):
-    postgres_only()
+def test_postgres_restore_refuses_while_the_app_holds_connections(postgres_database, tmp_path):
     import psycopg2
 
+    scratch_database = postgres_database
     before = seeded(scratch_database)
     backup = tmp_path / "b.dump"
     manage(scratch_database, "backup", "--out", str(backup))
@@ -259,10 +274,10 @@ def test_postgres_restore_refuses_while_the_app_holds_connections(scratch_databa
 
 
 @pytest.mark.django_db
-def test_postgres_restore_goes_into_a_fresh_database_and_keeps_the_old_one(scratch_database, tmp_path):
-    postgres_only()
+def test_postgres_restore_goes_into_a_fresh_database_and_keeps_the_old_one(postgres_database, tmp_path):
     import psycopg2
 
+    scratch_database = postgres_database
     before = seeded(scratch_database)
     backup = tmp_path / "b.dump"
     manage(scratch_database, "backup", "--out", str(backup))

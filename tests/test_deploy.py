@@ -150,9 +150,7 @@ def https(stack, method, path, *, body=None, headers=None, source="127.0.0.2"):
     return response, response.read()
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-                    reason="runs once, on the SQLite pass: the stack is the same on PostgreSQL")
-def test_nginx_gunicorn_and_worker_as_deployed(stack):
+def test_nginx_gunicorn_and_worker_as_deployed(stack):  # its own SQLite database, on both passes
     # Plain HTTP answers with a redirect to HTTPS.
     connection = http.client.HTTPConnection("127.0.0.1", stack["http"], timeout=5)
     connection.request("GET", "/accounts/login/?next=/", headers={"Host": HOST})
@@ -244,7 +242,7 @@ def test_the_worker_waits_longer_than_the_longest_job():
 def test_the_units_are_valid_for_systemd(tmp_path):
     analyze = shutil.which("systemd-analyze")
     if not analyze:
-        pytest.skip("systemd-analyze is not installed")
+        missing_tool("systemd-analyze is not installed (apt-get install systemd)")
     units = sorted((DEPLOY / "systemd").iterdir())
     result = subprocess.run([analyze, "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
     # On a machine without /srv/uppka the commands are missing; anything else is a mistake.
