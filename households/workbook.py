@@ -427,51 +427,59 @@ def _empty(value) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
-def _stop(log, title, number) -> None:
-    log.add(Problem(title, number, "", _("%(count)s empty rows in a row: reading this sheet stopped here.")
-                    % {"count": format_number(EMPTY_ROWS_BEFORE_STOP)}, warning=True))
+def _filled_rows(rows, title, log, parse):
+    """(number, parsed) of each row that ``parse(values)`` finds filled (it returns None for
+    an empty row): EMPTY_ROWS_BEFORE_STOP empty rows in a row end the sheet, with a warning.
+    The one rule for every sheet, in long or wide form or neither."""
+    empty_run = 0
+    for number, values in rows:
+        parsed = parse(values)
+        if parsed is None:
+            empty_run += 1
+            if empty_run >= EMPTY_ROWS_BEFORE_STOP:
+                log.add(Problem(title, number, "", _("%(count)s empty rows in a row: reading this sheet stopped here.")
+                                % {"count": format_number(EMPTY_ROWS_BEFORE_STOP)}, warning=True))
+                return
+            continue
+        empty_run = 0
+        yield number, parsed
+
+
+def _family_row(incomes: IncomeSheet, number, kk, result_kks) -> int:
+    """A family row of an income sheet: its index. ``result_kks``: one string per KK over all
+    the sheets (a family is on each year's sheet)."""
+    incomes.numbers.append(number)
+    incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
+    return len(incomes.numbers) - 1
 
 
 def _read_long_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, result_kks):
-    empty_run = 0
-    for number, values in rows:
-        kk, period, amount = (_cell(values, index) for index in places)
-        if kk is None and period is None and amount is None:
-            empty_run += 1
-            if empty_run >= EMPTY_ROWS_BEFORE_STOP:
-                _stop(log, incomes.title, number)
-                break
-            continue
-        empty_run = 0
+    def parse(values):
+        cells = tuple(_cell(values, index) for index in places)
+        return None if cells == (None, None, None) else cells
+
+    for number, (kk, period, amount) in _filled_rows(rows, incomes.title, log, parse):
         if formulas and _has_formula(incomes.title, number, places, formulas, log):
             continue
-        incomes.numbers.append(number)
-        incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
-        incomes.add(len(incomes.numbers) - 1, 0, period, amount)
+        incomes.add(_family_row(incomes, number, kk, result_kks), 0, period, amount)
 
 
 def _read_wide_rows(rows, incomes: IncomeSheet, kk_at, places, formulas, log, result_kks):
-    """One family a row; an empty cell is no reading, a 0 a reading of 0. ``result_kks``: one
-    string per KK over all the sheets (a family is on each year's sheet)."""
-    empty_run, wanted = 0, [kk_at, *places]
+    """One family a row; an empty cell is no reading, a 0 a reading of 0."""
+    wanted = [kk_at, *places]
     months = [_fast_month(name) for name in incomes.columns]
-    for number, values in rows:
+
+    def parse(values):
         width = len(values)
         kk = _cell(values, kk_at)
         filled = [(column, values[index]) for column, index in enumerate(places)
                   if index < width and not _empty(values[index])]
-        if kk is None and not filled:
-            empty_run += 1
-            if empty_run >= EMPTY_ROWS_BEFORE_STOP:
-                _stop(log, incomes.title, number)
-                break
-            continue
-        empty_run = 0
+        return None if kk is None and not filled else (kk, filled)
+
+    for number, (kk, filled) in _filled_rows(rows, incomes.title, log, parse):
         if formulas and _has_formula(incomes.title, number, wanted, formulas, log):
             continue
-        incomes.numbers.append(number)
-        incomes.kks.append(kk if not isinstance(kk, str) else result_kks.setdefault(kk, kk))
-        row = len(incomes.numbers) - 1
+        row = _family_row(incomes, number, kk, result_kks)
         for column, value in filled:
             incomes.add(row, column, None, value.strip() if isinstance(value, str) else value, month=months[column])
 
@@ -547,20 +555,13 @@ def _read_sheet(sheet, sheet_name, columns, check: SheetCheck, log: ProblemLog) 
             "More than %(count)s cells of this sheet hold formulas; copy the sheet and paste it as values, then "
             "upload again.") % {"count": format_number(MAX_FORMULAS)}))
         return []
-    result, empty_run, row_type = [], 0, _row_type(columns)
+    result, row_type = [], _row_type(columns)
     places = [positions.get(c.key) for c in columns]
-    for number, values in rows:
+    def parse(values):
         picked = row_type(_cell(values, index) for index in places)
-        if all(v is None or v == "" for v in picked):
-            empty_run += 1
-            if empty_run >= EMPTY_ROWS_BEFORE_STOP:
-                log.add(
-                    Problem(sheet_name, number, "", _("%(count)s empty rows in a row: reading this sheet stopped here.")
-                            % {"count": format_number(EMPTY_ROWS_BEFORE_STOP)}, warning=True)
-                )
-                break
-            continue
-        empty_run = 0
+        return None if all(v is None or v == "" for v in picked) else picked
+
+    for number, picked in _filled_rows(rows, sheet_name, log, parse):
         bad = [name for column, name in formula_columns.items() if (number, column) in check.formulas]
         for name in bad:
             log.add(Problem(sheet_name, number, name, _("Contains a formula; copy and paste it as a value.")))
