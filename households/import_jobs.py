@@ -25,16 +25,14 @@ class _Abandoned(Exception):
 
 
 def check(job) -> dict:
-    """The dry run (and the import, if the upload asked for it straight away)."""
+    """The dry run: the plan's counts and problems, nothing written."""
     token = job.params["token"]
-    plan = _plan(job, token)
-    if job.params.get("apply") and not plan.error_count and plan.has_changes:
-        return _apply(job, plan, token)
-    return _outcome(plan, token, applied=False)
+    return _outcome(_plan(job, token), token, applied=False)
 
 
 def run_import(job) -> dict:
-    """The import confirmed after a clean dry run: checked again (the data may have changed)."""
+    """The import, straight from the upload or confirmed after a clean dry run: checked again
+    (the data may have changed) and written if clean."""
     token = job.params["token"]
     plan = _plan(job, token)
     if plan.error_count or not plan.has_changes:

@@ -60,8 +60,7 @@ def progress_text(job: Job) -> str:
 @login_required
 def job_list(request):
     services.fail_stale()
-    jobs = Job.objects.filter(owner=request.user).only(
-        "pk", "kind", "label", "status", "stage", "done", "total", "created", "finished", "result")
+    jobs = Job.objects.filter(owner=request.user).only("pk", "label", "status", "done", "total", "created")
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "jobs/list.html", {"page": page, "jobs": page.object_list})
 

@@ -14,7 +14,7 @@ from households.profiles import FIRST_YEAR, current_year
 from jobs.models import Job
 from jobs.views import start_job
 from reports.group_data import summary
-from reports.workbook_jobs import group_data_file_name
+from reports.workbook_jobs import group_data_file_name, group_data_scope
 
 
 class GroupDataForm(forms.Form):
@@ -61,7 +61,6 @@ def group_data_export(request):
     if not form.is_valid():
         return render(request, "reports/group_data.html", {"form": form}, status=400)
     year, opd = form.cleaned_data["year"], form.cleaned_data.get("opd")
-    scope = opd.code if opd else ("kota" if request.user.sees_whole_city else request.user.get_username())
-    AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, f"Data Kelompok {year}; {scope}")
+    AccessLog.record(request, AccessLog.Action.EXPORT_REPORT, f"Data Kelompok {year}; {group_data_scope(opd, request.user)}")
     return start_job(request, Job.Kind.GROUP_DATA, group_data_file_name(year, opd, request.user),
                      {"query": request.GET.urlencode()}, fallback="reports:group_data")

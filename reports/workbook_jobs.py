@@ -15,10 +15,15 @@ from reports.forms import ReportFilterForm
 from reports.rows import sort_key
 
 
+def _whose(user) -> str:
+    """Whose groups, in a file name, when no OPD is chosen: the city's, or the user's own."""
+    return "kota" if user.sees_whole_city else user.get_username()
+
+
 def file_scope(data, user) -> str:
     """The part of a file name that tells whose figures it holds: the OPD, the city or the
     user's groups, then each selection."""
-    scope = describe(data, user).opd_code or ("kota" if user.sees_whole_city else user.get_username())
+    scope = describe(data, user).opd_code or _whose(user)
     for key in ("group_type", "kecamatan", "kelurahan"):
         if data.get(key):
             scope += f"-{data[key].code}"
@@ -33,9 +38,13 @@ def recap_file_name(data, user) -> str:
     return f"rekap-uppka-{file_scope(data, user)}-{data['as_of']:%Y-%m}.xlsx".lower()
 
 
+def group_data_scope(opd, user) -> str:
+    """Whose group data: the OPD chosen, the city or the user's groups (file name, access log)."""
+    return opd.code if opd else _whose(user)
+
+
 def group_data_file_name(year, opd, user) -> str:
-    scope = opd.code if opd else ("kota" if user.sees_whole_city else user.get_username())
-    return f"data-kelompok-{scope}-{year}.xlsx".lower()
+    return f"data-kelompok-{group_data_scope(opd, user)}-{year}.xlsx".lower()
 
 
 def _valid(form):
